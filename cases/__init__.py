@@ -1,0 +1,1 @@
+"""Cases: intake, parties, sessions, agreements and the clerk's views."""

@@ -1,0 +1,1 @@
+"""The expert pool of mediators (调解专家超市)."""
