@@ -1,6 +1,8 @@
 """The admin page for a year's official holidays and make-up working days (调休)."""
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext, lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -49,6 +51,6 @@ def edit():
                                        for r in rows if not r.is_working)
         form.workdays.data = "\n".join(f"{r.day.isoformat()} {r.note}".strip()
                                        for r in rows if r.is_working)
-    provisional = working_calendar().is_provisional(today().replace(year=year, month=6, day=1))
+    provisional = working_calendar().is_provisional(date(year, 6, 1))
     return render_template("admin/calendar.html", form=form, year=year, entered=entered,
                            provisional=provisional)
