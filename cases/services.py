@@ -17,6 +17,8 @@ from cases import validators
 from cases.models import Agreement, Case, CaseParty, CaseSequence, MediationSession, Party
 from mediators.models import Mediator
 from workflows import TransitionError, fire
+from workflows.guards import parse_date
+from workflows.vocabulary import AGREEMENT_ITEMS
 from workflows.i18n import N_
 
 ACTIVE_MEDIATION_STATES = ("mediating", "suspended")
@@ -255,9 +257,7 @@ def fire_transition(case: Case, trigger: str, actor: User | None, *,
         result = fire(case, trigger, today=today or centre_today(), calendar=working_calendar(),
                       settings=clock_settings(), actor=actor, reason=reason, **data)
         if trigger == "reach_agreement":
-            terms = data["agreement"]
-            db.session.add(Agreement(case=case, created_by_id=actor.id if actor else None,
-                                     **{k: terms[k] for k in AGREEMENT_FIELDS}))
+            db.session.add(agreement_from(result.data["agreement"], case, actor))
         record_event(case, trigger, result.source, result.dest, actor, reason, result.data, at=at)
         db.session.commit()
     except StaleDataError:
@@ -269,8 +269,14 @@ def fire_transition(case: Case, trigger: str, actor: User | None, *,
     return result
 
 
-AGREEMENT_FIELDS = ("facts", "disputed_matters", "responsibilities", "terms",
-                    "performance_method", "performance_deadline", "effective_on")
+def agreement_from(terms: dict, case: Case, actor: User | None) -> Agreement:
+    """The Agreement row for the terms the guard accepted (dates arrive as ISO strings)."""
+    values = {key: (parse_date(value) if key in AGREEMENT_DATES else value.strip())
+              for key, value in terms.items() if key in AGREEMENT_ITEMS}
+    return Agreement(case=case, created_by_id=actor.id if actor else None, **values)
+
+
+AGREEMENT_DATES = ("performance_deadline", "effective_on")
 
 
 def record_session(case: Case, actor: User | None, *, held_at: datetime, mode: str,

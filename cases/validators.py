@@ -4,6 +4,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from workflows.i18n import N_
+
 ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 ID_CHECK_CHARS = "10X98765432"
 ID_PATTERN = re.compile(r"^[1-9]\d{16}[\dX]$")
@@ -30,11 +32,11 @@ def id_number_problem(value: str) -> str | None:
     """Why an ID number is not valid (an English msgid), or None when it is valid."""
     value = normalise_id_number(value)
     if not ID_PATTERN.match(value):
-        return "An ID number has 18 characters: 17 digits, then a digit or X."
+        return N_("An ID number has 18 characters: 17 digits, then a digit or X.")
     if birth_date_from_id(value) is None:
-        return "The birth date in this ID number does not exist."
+        return N_("The birth date in this ID number does not exist.")
     if id_check_char(value[:17]) != value[17]:
-        return "The check digit of this ID number is wrong; please check each digit."
+        return N_("The check digit of this ID number is wrong; please check each digit.")
     return None
 
 
@@ -65,10 +67,10 @@ def credit_code_problem(value: str) -> str | None:
     """Why a unified social credit code is not valid (an English msgid), or None."""
     value = normalise_credit_code(value)
     if not CREDIT_PATTERN.match(value):
-        return ("A unified social credit code has 18 characters: digits and capital letters "
-                "other than I, O, Z, S and V.")
+        return N_("A unified social credit code has 18 characters: digits and capital letters "
+                  "other than I, O, Z, S and V.")
     if credit_check_char(value[:17]) != value[17]:
-        return "The check character of this credit code is wrong; please check each character."
+        return N_("The check character of this credit code is wrong; please check each character.")
     return None
 
 
@@ -81,4 +83,5 @@ def phone_problem(value: str) -> str | None:
     value = normalise_phone(value)
     if MOBILE_PATTERN.match(value) or LANDLINE_PATTERN.match(value):
         return None
-    return "Enter an 11-digit mobile number (such as 13800138000) or a landline with its area code (such as 0591-87654321)."
+    return N_("Enter an 11-digit mobile number (such as 13800138000) or a landline with its "
+              "area code (such as 0591-87654321).")

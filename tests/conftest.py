@@ -8,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -49,9 +50,19 @@ def database_url(tmp_path_factory):
         yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'concord-test.sqlite3'}"
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in an app context of its own, as in production:
+    a fresh `g` (Flask-Login's user) and database session, even while a test holds a context."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url):
     app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url)
+    app.test_client_class = IsolatedClient
     with app.app_context():
         db.create_all()
     yield app
