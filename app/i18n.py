@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from flask import Flask, current_app, request, session
 from flask_babel import gettext
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from app.extensions import babel
 
@@ -35,7 +36,12 @@ def label(vocabulary: Mapping[str, str], code: str | None) -> str:
     return gettext(msgid) if msgid else code
 
 
-def choices(vocabulary: Mapping[str, str], blank: str | None = None) -> list[tuple[str, str]]:
+def options(pairs, blank: str | None = None) -> list[SelectChoice]:
+    """WTForms select options from (value, label) pairs, after an optional blank option."""
+    return ([SelectChoice("", blank)] if blank is not None else []) + [
+        SelectChoice(value, text) for value, text in pairs]
+
+
+def choices(vocabulary: Mapping[str, str], blank: str | None = None) -> list[SelectChoice]:
     """WTForms choices from a vocabulary, translated now (call inside a request)."""
-    options = [(code, gettext(msgid)) for code, msgid in vocabulary.items()]
-    return ([("", blank)] if blank is not None else []) + options
+    return options(((code, gettext(msgid)) for code, msgid in vocabulary.items()), blank)

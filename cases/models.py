@@ -21,6 +21,7 @@ class Case(db.Model):
         Index("ix_cases_centre_status_due", "centre_id", "status", "next_due"),
         Index("ix_cases_next_due", "next_due"),
         Index("ix_cases_updated_at", "updated_at"),
+        Index("ix_cases_registered_on", "registered_on"),
         UniqueConstraint("source", "source_ref", name="uq_cases_source_ref"),
     )
 

@@ -172,6 +172,16 @@ def _find_or_create_party(data: PartyData) -> Party:
     return party
 
 
+DUPLICATE_REFERENCE = N_("A case with this sender's reference is already registered.")
+
+
+def source_ref_taken(source: str, source_ref: str) -> bool:
+    """Whether a case from this channel already carries the sender's reference."""
+    with db.session.no_autoflush:
+        return db.session.scalar(select(Case.id).where(
+            Case.source == source, Case.source_ref == source_ref).limit(1)) is not None
+
+
 def register_case(data: IntakeData, actor: User | None, today: date | None = None,
                   at: datetime | None = None) -> Case:
     """Register a dispute (登记): number it, link its parties, start the acceptance clock."""
@@ -181,6 +191,8 @@ def register_case(data: IntakeData, actor: User | None, today: date | None = Non
     centre = db.session.get(Centre, data.centre_id)
     if centre is None:
         raise IntakeError({"centre_id": N_("Choose a centre.")})
+    if data.source_ref and source_ref_taken(data.source, data.source_ref):
+        raise IntakeError({"source_ref": DUPLICATE_REFERENCE})
     today = today or centre_today()
     try:
         sequence = next_sequence(centre.id, today.year)
@@ -206,7 +218,12 @@ def register_case(data: IntakeData, actor: User | None, today: date | None = Non
                 agent_id_number=party_data.agent_id_number or None,
                 agent_phone=party_data.agent_phone or None,
                 agent_relation=party_data.agent_relation or None))
-        db.session.flush()
+        try:
+            db.session.flush()
+        except IntegrityError:
+            if data.source_ref and source_ref_taken(data.source, data.source_ref):
+                raise IntakeError({"source_ref": DUPLICATE_REFERENCE}) from None
+            raise
         record_event(case, "register", None, "registered", actor,
                      data={"number": case.number, "source": case.source}, at=at)
         db.session.commit()

@@ -161,6 +161,7 @@ def upgrade():
         batch_op.create_index('ix_cases_next_due', ['next_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
         batch_op.create_index('ix_cases_updated_at', ['updated_at'], unique=False)
+        batch_op.create_index('ix_cases_registered_on', ['registered_on'], unique=False)
 
     op.create_table('agreements',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -291,6 +292,7 @@ def downgrade():
     op.drop_table('agreements')
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_updated_at')
+        batch_op.drop_index('ix_cases_registered_on')
         batch_op.drop_index(batch_op.f('ix_cases_status'))
         batch_op.drop_index('ix_cases_next_due')
         batch_op.drop_index(batch_op.f('ix_cases_mediator_id'))
