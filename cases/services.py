@@ -298,7 +298,8 @@ AGREEMENT_DATES = ("performance_deadline", "effective_on")
 
 def record_session(case: Case, actor: User | None, *, held_at: datetime, mode: str,
                    place: str, attendees: str, minutes: str,
-                   expected_version: int | None = None) -> MediationSession:
+                   expected_version: int | None = None,
+                   at: datetime | None = None) -> MediationSession:
     """Record a mediation session (调解记录) on a case being mediated."""
     try:
         if expected_version is not None and case.version != expected_version:
@@ -312,7 +313,7 @@ def record_session(case: Case, actor: User | None, *, held_at: datetime, mode: s
         case.updated_at = utcnow()  # bumps the version: a concurrent edit sees the change
         db.session.flush()
         record_event(case, "record_session", case.status, case.status, actor,
-                     data={"held_at": held_at.isoformat(), "mode": mode})
+                     data={"held_at": held_at.isoformat(), "mode": mode}, at=at)
         db.session.commit()
     except StaleDataError:
         db.session.rollback()
