@@ -84,7 +84,8 @@ translations: $(STAMP)
 	  $(VBIN)/pybabel compile -d app/translations -f; \
 	fi
 
-# Migrate, load the demo data (it prints the demo logins), import statutes, serve.
+# Migrate, load the demo data on first run (it prints the demo logins either way), import
+# statutes when that command exists, serve.
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
@@ -92,7 +93,7 @@ run: setup
 	  echo "$(FLASK) statutes import $(SHARED)/statutes"; \
 	  $(FLASK) statutes import $(SHARED)/statutes; \
 	fi
-	@if $(FLASK) demo logins --help >/dev/null 2>&1; then $(FLASK) demo logins; fi
+	@echo "Concord is starting on http://$(RUN_HOST):$(RUN_PORT) (demo logins above; Ctrl+C stops it)"
 	$(FLASK) run --host $(RUN_HOST) --port $(RUN_PORT)
 
 # pytest on SQLite, then on PostgreSQL (server found or started by tests/pgserver.py).
