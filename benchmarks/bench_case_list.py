@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, inspect, select, text  # noqa: E402
+from sqlalchemy import func, insert, inspect, select, text  # noqa: E402
 
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
@@ -121,7 +121,7 @@ def measure(app, requests: int, seed: int = 7) -> dict:
     filtered_states = ["registered", "matching", "mediating", "agreed", "closed"]
     timings = []
     for i in range(requests + 10):
-        url = (f"/cases/?centre_id={rng.choice(centres)}&state={rng.choice(filtered_states)}"
+        url = (f"/cases/?centre={rng.choice(centres)}&state={rng.choice(filtered_states)}"
                f"&sort=due&page={rng.choice([1, 1, 1, 2, 3])}")
         started = time.perf_counter()
         response = client.get(url)
@@ -140,16 +140,21 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--database-url", help="default: a new SQLite file in a temp dir")
+    parser.add_argument("--reuse", action="store_true",
+                        help="measure a database this benchmark built before, without rebuilding")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="concord-bench-")
     url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
     app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
     with app.app_context():
-        if inspect(db.engine).get_table_names():
-            raise SystemExit(f"{url} is not empty: give the benchmark a database of its own")
-        db.create_all()
         started = time.perf_counter()
-        generate(args.cases)
+        if args.reuse:
+            args.cases = db.session.scalar(select(func.count(Case.id)))
+        elif inspect(db.engine).get_table_names():
+            raise SystemExit(f"{url} is not empty: give the benchmark a database of its own")
+        else:
+            db.create_all()
+            generate(args.cases)
         build_s = time.perf_counter() - started
         dialect = db.engine.dialect.name
     figures = measure(app, args.requests)
