@@ -1,6 +1,7 @@
 """Case operations: intake, numbering, transitions and session records. Only services commit."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -256,6 +257,26 @@ def mediator_load(mediator_id: int) -> int:
             Case.mediator_id == mediator_id, Case.status.in_(ACTIVE_MEDIATION_STATES))) or 0
 
 
+@contextmanager
+def case_change(case: Case, expected_version: int | None):
+    """One transaction changing a case: committed at the end, rolled back on any error.
+
+    Raises StaleCaseError when the case is no longer at `expected_version` (what the user saw),
+    or when another transaction changed it meanwhile (SQLAlchemy's version check at flush).
+    """
+    try:
+        if expected_version is not None and case.version != expected_version:
+            raise StaleCaseError(case.id)
+        yield
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise StaleCaseError(case.id) from None
+    except Exception:
+        db.session.rollback()
+        raise
+
+
 def fire_transition(case: Case, trigger: str, actor: User | None, *,
                     expected_version: int | None = None, reason: str = "",
                     data: dict | None = None, today: date | None = None,
@@ -267,22 +288,13 @@ def fire_transition(case: Case, trigger: str, actor: User | None, *,
     cases nothing is saved.
     """
     data = dict(data or {})
-    try:
-        if expected_version is not None and case.version != expected_version:
-            raise StaleCaseError(case.id)
+    with case_change(case, expected_version):
         data.update(guard_context(case, trigger, data))
         result = fire(case, trigger, today=today or centre_today(), calendar=working_calendar(),
                       settings=clock_settings(), actor=actor, reason=reason, **data)
         if trigger == "reach_agreement":
             db.session.add(agreement_from(result.data["agreement"], case, actor))
         record_event(case, trigger, result.source, result.dest, actor, reason, result.data, at=at)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleCaseError(case.id) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return result
 
 
@@ -301,9 +313,7 @@ def record_session(case: Case, actor: User | None, *, held_at: datetime, mode: s
                    expected_version: int | None = None,
                    at: datetime | None = None) -> MediationSession:
     """Record a mediation session (调解记录) on a case being mediated."""
-    try:
-        if expected_version is not None and case.version != expected_version:
-            raise StaleCaseError(case.id)
+    with case_change(case, expected_version):
         if case.status != "mediating":
             raise SessionNotAllowed(case.status)
         session = MediationSession(case=case, held_at=held_at, mode=mode, place=place,
@@ -314,11 +324,4 @@ def record_session(case: Case, actor: User | None, *, held_at: datetime, mode: s
         db.session.flush()
         record_event(case, "record_session", case.status, case.status, actor,
                      data={"held_at": held_at.isoformat(), "mode": mode}, at=at)
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise StaleCaseError(case.id) from None
-    except Exception:
-        db.session.rollback()
-        raise
     return session

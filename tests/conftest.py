@@ -77,16 +77,20 @@ def _clean_database(request):
     yield
     if "app" not in request.fixturenames:
         return
-    app = request.getfixturevalue("app")
-    with app.app_context():
-        db.session.remove()
-        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-        with db.engine.begin() as conn:
-            if conn.dialect.name == "postgresql":
-                conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-            else:
-                for table in tables:
-                    conn.execute(text(f'DELETE FROM "{table}"'))
+    with request.getfixturevalue("app").app_context():
+        empty_database()
+
+
+def empty_database() -> None:
+    """Delete every row of every table (inside an app context)."""
+    db.session.remove()
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
 
 
 @pytest.fixture
@@ -170,10 +174,23 @@ def make_case(world):
     return make
 
 
+def sign_in(client, user, lang: str | None = None):
+    """Sign `client` in as `user`, optionally switching the interface language."""
+    response = client.post("/login", data={"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    if lang:
+        client.get(f"/lang/{lang}")
+    return client
+
+
 @pytest.fixture
 def login(client):
-    def do(user):
-        response = client.post("/login", data={"username": user.username, "password": PASSWORD})
-        assert response.status_code == 302, response.get_data(as_text=True)[:500]
-        return client
-    return do
+    """login(user) -> the test client, signed in as user."""
+    return lambda user: sign_in(client, user)
+
+
+@pytest.fixture
+def login_en(client):
+    """login_en(user) -> the test client, signed in, with English pages (texts can be
+    compared with their English msgids)."""
+    return lambda user: sign_in(client, user, "en")

@@ -16,16 +16,6 @@ from conftest import PASSWORD, TODAY, person
 from lifecycle_paths import valid_data
 
 
-@pytest.fixture
-def login(login):
-    """Signed in, with English pages (texts are compared with their English msgids)."""
-    def do(user):
-        client = login(user)
-        client.get("/lang/en")
-        return client
-    return do
-
-
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     """Due dates are judged as on TODAY (Monday 2026-11-16), whatever day the suite runs."""
@@ -72,8 +62,8 @@ def ids(*cases) -> set[int]:
     return {case.id for case in cases}
 
 
-def test_the_list_shows_every_visible_case_with_a_total(world, login, cases):
-    client = login(world.clerk)
+def test_the_list_shows_every_visible_case_with_a_total(world, login_en, cases):
+    client = login_en(world.clerk)
     page = html.unescape(client.get("/cases/").get_data(as_text=True))
     assert set(listed(client)) == ids(cases.fresh, cases.labour, cases.township_overdue,
                                       cases.soon, cases.mediating)
@@ -96,12 +86,12 @@ def test_the_list_shows_every_visible_case_with_a_total(world, login, cases):
     ({"category": "neighbour", "state": "registered", "registered_from": "2026-11-16"},
      ["fresh"]),
 ])
-def test_each_filter_narrows_the_list(world, login, cases, args, expected):
-    assert set(listed(login(world.clerk), **args)) == ids(*(getattr(cases, n) for n in expected))
+def test_each_filter_narrows_the_list(world, login_en, cases, args, expected):
+    assert set(listed(login_en(world.clerk), **args)) == ids(*(getattr(cases, n) for n in expected))
 
 
-def test_centre_and_mediator_filters(world, login, cases):
-    client = login(world.clerk)
+def test_centre_and_mediator_filters(world, login_en, cases):
+    client = login_en(world.clerk)
     assert set(listed(client, centre=world.township.id)) == ids(cases.township_overdue)
     assert set(listed(client, mediator=world.mediator.id)) == ids(cases.mediating)
 
@@ -116,13 +106,13 @@ def test_centre_and_mediator_filters(world, login, cases):
     ("%", []), ("_", []),  # wildcards are searched for literally
     ("吴十", []),  # a party of a case outside the clerk's centres
 ])
-def test_text_search_by_number_and_party_name(world, login, cases, q, expected):
-    assert set(listed(login(world.clerk), q=q)) == ids(*(getattr(cases, n) for n in expected))
+def test_text_search_by_number_and_party_name(world, login_en, cases, q, expected):
+    assert set(listed(login_en(world.clerk), q=q)) == ids(*(getattr(cases, n) for n in expected))
 
 
-def test_pagination(world, login, cases, app, monkeypatch):
+def test_pagination(world, login_en, cases, app, monkeypatch):
     monkeypatch.setitem(app.config, "CASES_PER_PAGE", 2)
-    client = login(world.clerk)
+    client = login_en(world.clerk)
     pages = [listed(client, page=n) for n in (1, 2, 3)]
     assert [len(p) for p in pages] == [2, 2, 1]
     assert len(set(sum(pages, []))) == 5
@@ -132,8 +122,8 @@ def test_pagination(world, login, cases, app, monkeypatch):
     assert listed(client, page=99) == pages[2]  # past the end: the last page
 
 
-def test_sort_by_due_date_puts_overdue_first(world, login, cases):
-    client = login(world.clerk)
+def test_sort_by_due_date_puts_overdue_first(world, login_en, cases):
+    client = login_en(world.clerk)
     shown = listed(client)
     assert shown[:3] == [cases.township_overdue.id, cases.soon.id, cases.fresh.id]
     assert shown[-1] == cases.mediating.id  # mediation due in 30 days
@@ -141,31 +131,31 @@ def test_sort_by_due_date_puts_overdue_first(world, login, cases):
     assert page.index("Overdue") < page.index("Due soon")
 
 
-def test_sort_by_registration_puts_the_newest_first(world, login, cases):
-    shown = listed(login(world.clerk), sort="registered")
+def test_sort_by_registration_puts_the_newest_first(world, login_en, cases):
+    shown = listed(login_en(world.clerk), sort="registered")
     assert shown[-1] == cases.township_overdue.id  # registered 11-10
     assert shown[-2] == cases.soon.id  # registered 11-12
 
 
-def test_a_clerk_never_sees_another_countys_cases(world, login, cases):
-    client = login(world.outsider)
+def test_a_clerk_never_sees_another_countys_cases(world, login_en, cases):
+    client = login_en(world.outsider)
     assert set(listed(client)) == ids(cases.elsewhere)
     assert listed(client, q="0001") == [cases.elsewhere.id]
 
 
-def test_a_clerk_below_sees_only_their_subtree(world, login, cases):
+def test_a_clerk_below_sees_only_their_subtree(world, login_en, cases):
     township_clerk = User(username="township", display_name="township clerk", role="clerk",
                           centre=world.township)
     township_clerk.set_password(PASSWORD)
     db.session.add(township_clerk)
     db.session.commit()
-    client = login(township_clerk)
+    client = login_en(township_clerk)
     assert set(listed(client)) == ids(cases.township_overdue)
     assert listed(client, centre=world.county.id) == listed(client)  # not a choice: ignored
 
 
-def test_a_mediator_sees_only_their_assigned_cases(world, login, cases):
-    client = login(world.users["mediator"])
+def test_a_mediator_sees_only_their_assigned_cases(world, login_en, cases):
+    client = login_en(world.users["mediator"])
     assert set(listed(client)) == ids(cases.mediating)
     assert set(listed(client, state="registered")) == set()
     home = client.get("/").get_data(as_text=True)
@@ -179,8 +169,8 @@ def test_case_list_query_is_a_reusable_select(world, cases, ctx):
     assert [c.id for c in found] == [cases.soon.id, cases.fresh.id, cases.labour.id]
 
 
-def test_home_lists_overdue_before_due_soon_before_the_rest(world, login, cases):
-    response = login(world.clerk).get("/")
+def test_home_lists_overdue_before_due_soon_before_the_rest(world, login_en, cases):
+    response = login_en(world.clerk).get("/")
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200
     positions = [page.index(case.number) for case in (
@@ -199,15 +189,15 @@ def test_my_work_counts(world, cases, ctx):
     assert (work.rows[0].applicant, work.rows[0].respondent) == ("赵六", "钱七")
 
 
-def test_home_leaves_out_finished_cases(world, login, cases):
+def test_home_leaves_out_finished_cases(world, login_en, cases):
     fire_transition(cases.fresh, "decline", world.clerk, today=TODAY, data=valid_data(
         "decline", mediator_id=None, to_centre_id=None))
-    page = login(world.clerk).get("/").get_data(as_text=True)
+    page = login_en(world.clerk).get("/").get_data(as_text=True)
     assert cases.fresh.number not in page and cases.soon.number in page
 
 
-def test_home_without_cases(world, login):
-    page = login(world.clerk).get("/").get_data(as_text=True)
+def test_home_without_cases(world, login_en):
+    page = login_en(world.clerk).get("/").get_data(as_text=True)
     assert "No open cases." in page
 
 
@@ -229,14 +219,14 @@ def test_home_without_cases(world, login):
     ({"q": "\x00"}, False),
     ({"registered_from": "2026-11-20", "registered_to": "2026-11-01"}, False),
 ])
-def test_bad_filter_values_never_give_a_500(world, login, cases, args, ignored):
-    response = login(world.clerk).get("/cases/", query_string=args)
+def test_bad_filter_values_never_give_a_500(world, login_en, cases, args, ignored):
+    response = login_en(world.clerk).get("/cases/", query_string=args)
     assert response.status_code == 200
     assert ("Ignored the filter" in response.get_data(as_text=True)) == ignored
 
 
-def test_a_bad_filter_is_dropped_and_the_others_kept(world, login, cases):
-    client = login(world.clerk)
+def test_a_bad_filter_is_dropped_and_the_others_kept(world, login_en, cases):
+    client = login_en(world.clerk)
     assert set(listed(client, category="labour", registered_from="not-a-date")) == ids(
         cases.labour)
 

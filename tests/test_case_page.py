@@ -11,38 +11,18 @@ from app.models import AuditEvent
 from app.workdays import today
 from cases.models import Case, MediationSession
 from cases.services import fire_transition
-from conftest import PASSWORD, person
+from conftest import person, sign_in
 from lifecycle_paths import PATHS
 
 
-class Browser:
-    """One signed-in user's client. Each request runs in its own app context, as in production:
-    its own `g` (where Flask-Login keeps the current user) and its own database session."""
-
-    def __init__(self, app, client):
-        self.app, self.client = app, client
-
-    def get(self, *args, **kwargs):
-        with self.app.app_context():
-            return self.client.get(*args, **kwargs)
-
-    def post(self, *args, **kwargs):
-        with self.app.app_context():
-            return self.client.post(*args, **kwargs)
-
-
-def sign_in(app, user):
-    """A fresh client signed in as `user`, with English labels."""
-    browser = Browser(app, app.test_client())
-    response = browser.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
-    browser.get("/lang/en")
-    return browser
+def signed_in(app, user):
+    """A client of its own signed in as `user`, with English labels."""
+    return sign_in(app.test_client(), user, "en")
 
 
 @pytest.fixture
 def clerk(app, world):
-    return sign_in(app, world.clerk)
+    return signed_in(app, world.clerk)
 
 
 def web_data(trigger, world):
@@ -367,7 +347,7 @@ def test_an_unknown_trigger_is_404(clerk, make_case):
 
 def test_a_supervisor_may_look_but_not_act(app, world, make_case):
     case = make_case()
-    supervisor = sign_in(app, world.users["supervisor"])
+    supervisor = signed_in(app, world.users["supervisor"])
     page = supervisor.get(f"/cases/{case.id}")
     assert page.status_code == 200 and action_urls(page.get_data(as_text=True)) == set()
     version = case.version
@@ -377,7 +357,7 @@ def test_a_supervisor_may_look_but_not_act(app, world, make_case):
 
 def test_a_mediator_acts_only_on_mediation_triggers(app, world, case_in):
     case = case_in("mediating")
-    mediator = sign_in(app, world.users["mediator"])
+    mediator = signed_in(app, world.users["mediator"])
     page = mediator.get(f"/cases/{case.id}").get_data(as_text=True)
     assert action_urls(page) == {"suspend", "extend", "reach_agreement", "terminate"}
     assert post(mediator, case, "change_mediator", reason_code="recusal").status_code == 403
@@ -387,7 +367,7 @@ def test_a_mediator_acts_only_on_mediation_triggers(app, world, case_in):
 
 def test_an_outsider_gets_404(app, world, make_case):
     case = make_case()
-    outsider = sign_in(app, world.outsider)
+    outsider = signed_in(app, world.outsider)
     assert outsider.get(f"/cases/{case.id}").status_code == 404
     assert post(outsider, case, "accept", mediation_type="people").status_code == 404
     assert outsider.post(f"/cases/{case.id}/sessions").status_code == 404

@@ -13,7 +13,7 @@ from app.workdays import clock_settings, working_calendar
 from cases.models import Agreement, Case, CaseParty, MediationSession, Party
 from cases.validators import credit_code_problem, gender_from_id, id_number_problem, phone_problem
 from cases.vocabulary import CATEGORIES, SOURCES
-from conftest import TODAY
+from conftest import TODAY, empty_database
 from mediators.models import Mediator
 from workflows.clocks import clocks_for
 from workflows.vocabulary import STATES
@@ -149,6 +149,7 @@ def test_demo_load_is_deterministic_and_loads_once(ctx):
     load_demo(TODAY)
     first = digest()
     empty_database()
+    assert not demo_present()
     runner = ctx.test_cli_runner()
 
     result = runner.invoke(args=["demo", "load", "--today", TODAY.isoformat()])
@@ -174,15 +175,3 @@ def digest() -> str:
         .order_by(Case.number, CaseParty.position)).all()
     assert len(rows) > 600
     return hashlib.sha256(repr(rows).encode()).hexdigest()
-
-
-def empty_database() -> None:
-    db.session.remove()
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
-    with db.engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text("TRUNCATE " + ", ".join(tables) + " RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                conn.execute(text(f'DELETE FROM "{table}"'))
-    assert not demo_present()

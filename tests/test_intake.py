@@ -19,16 +19,6 @@ FACTS = "楼上卫生间漏水，楼下天花板发霉。"
 ORG_CODE = "91350100M000100Y43"
 
 
-@pytest.fixture
-def login(login):
-    """Signed in, with English pages (messages are compared with their English msgids)."""
-    def do(user):
-        client = login(user)
-        client.get("/lang/en")
-        return client
-    return do
-
-
 @pytest.fixture(autouse=True)
 def fixed_today(monkeypatch):
     """Register as if on TODAY (2026-11-16), whatever day the suite runs."""
@@ -66,8 +56,8 @@ def input_tag(page: str, field_id: str) -> str:
     return match.group(0)
 
 
-def test_valid_intake_registers_a_numbered_case(world, login):
-    client = login(world.clerk)
+def test_valid_intake_registers_a_numbered_case(world, login_en):
+    client = login_en(world.clerk)
     response = client.post("/cases/new", data=intake(world))
     case = db.session.scalar(select(Case))
     assert response.status_code == 302
@@ -83,8 +73,8 @@ def test_valid_intake_registers_a_numbered_case(world, login):
         assert any(case.number in message for _, message in session["_flashes"])
 
 
-def test_the_form_starts_with_an_applicant_and_a_respondent_at_the_users_centre(world, login):
-    page = page_text(login(world.clerk).get("/cases/new"))
+def test_the_form_starts_with_an_applicant_and_a_respondent_at_the_users_centre(world, login_en):
+    page = page_text(login_en(world.clerk).get("/cases/new"))
     assert re.search(r'<option selected value="applicant">', input_tag(page, "parties-0-role")
                      + page[page.index('id="parties-0-role"'):][:400])
     assert 'name="parties-1-name"' in page and 'name="parties-2-name"' not in page
@@ -94,8 +84,8 @@ def test_the_form_starts_with_an_applicant_and_a_respondent_at_the_users_centre(
     assert world.township.name in centre_select
 
 
-def test_second_case_of_the_year_takes_the_next_number(world, login):
-    client = login(world.clerk)
+def test_second_case_of_the_year_takes_the_next_number(world, login_en):
+    client = login_en(world.clerk)
     client.post("/cases/new", data=intake(world))
     client.post("/cases/new", data=intake(world))
     assert sorted(db.session.scalars(select(Case.number))) == [
@@ -120,9 +110,9 @@ def test_second_case_of_the_year_takes_the_next_number(world, login):
     ("category", "", "Choose the category of the dispute."),
     ("facts", "   ", "Describe what happened."),
 ])
-def test_bad_input_gets_its_message_and_keeps_what_was_typed(world, login, field, value, message):
+def test_bad_input_gets_its_message_and_keeps_what_was_typed(world, login_en, field, value, message):
     agent = {"parties-1-agent_name": "赵律师"} if "agent" in field else {}
-    response = login(world.clerk).post("/cases/new", data=intake(world, **{field: value}, **agent))
+    response = login_en(world.clerk).post("/cases/new", data=intake(world, **{field: value}, **agent))
     page = page_text(response)
     assert response.status_code == 200
     assert message in page
@@ -136,8 +126,8 @@ def test_bad_input_gets_its_message_and_keeps_what_was_typed(world, login, field
     assert "autofocus" in input_tag(page, field)  # the cursor goes to the first mistake
 
 
-def test_message_sits_next_to_its_field(world, login):
-    page = page_text(login(world.clerk).post(
+def test_message_sits_next_to_its_field(world, login_en):
+    page = page_text(login_en(world.clerk).post(
         "/cases/new", data=intake(world, **{"parties-1-phone": "12345"})))
     block = page[page.index('id="parties-1"'):]
     block = block[:block.index("</fieldset>")]
@@ -146,8 +136,8 @@ def test_message_sits_next_to_its_field(world, login):
     assert "Enter an 11-digit mobile number" not in first[:first.index("</fieldset>")]
 
 
-def test_missing_respondent(world, login):
-    response = login(world.clerk).post(
+def test_missing_respondent(world, login_en):
+    response = login_en(world.clerk).post(
         "/cases/new", data=intake(world, **{"parties-1-role": "applicant",
                                             "parties-1-phone": "13900139000"}))
     assert response.status_code == 200
@@ -155,9 +145,9 @@ def test_missing_respondent(world, login):
     assert case_count() == 0
 
 
-def test_organisation_with_a_valid_credit_code(world, login):
+def test_organisation_with_a_valid_credit_code(world, login_en):
     assert validators.credit_code_problem(ORG_CODE) is None
-    response = login(world.clerk).post("/cases/new", data=intake(world, **{
+    response = login_en(world.clerk).post("/cases/new", data=intake(world, **{
         "parties-1-kind": "organisation", "parties-1-name": "福州某物业管理有限公司",
         "parties-1-credit_code": ORG_CODE.lower(), "parties-1-legal_representative": "王五",
         # a person's ID typed before switching the kind is not kept for an organisation
@@ -168,9 +158,9 @@ def test_organisation_with_a_valid_credit_code(world, login):
         "福州某物业管理有限公司", ORG_CODE, "王五", None)
 
 
-def test_organisation_with_a_wrong_check_character(world, login):
+def test_organisation_with_a_wrong_check_character(world, login_en):
     wrong = ORG_CODE[:-1] + "A"
-    response = login(world.clerk).post("/cases/new", data=intake(world, **{
+    response = login_en(world.clerk).post("/cases/new", data=intake(world, **{
         "parties-1-kind": "organisation", "parties-1-name": "福州某物业管理有限公司",
         "parties-1-credit_code": wrong, "parties-1-id_number": ""}))
     page = page_text(response)
@@ -180,16 +170,16 @@ def test_organisation_with_a_wrong_check_character(world, login):
     assert case_count() == 0
 
 
-def test_an_organisation_needs_no_id_number_and_a_person_no_credit_code(world, login):
-    response = login(world.clerk).post("/cases/new", data=intake(world, **{
+def test_an_organisation_needs_no_id_number_and_a_person_no_credit_code(world, login_en):
+    response = login_en(world.clerk).post("/cases/new", data=intake(world, **{
         "parties-0-id_number": "", "parties-0-credit_code": "not a code",
         "parties-1-kind": "organisation", "parties-1-name": "某公司", "parties-1-id_number": "bad"}))
     assert response.status_code == 302
 
 
-def test_service_errors_are_shown_in_place(world, login, make_case):
+def test_service_errors_are_shown_in_place(world, login_en, make_case):
     make_case()  # 张三 11010519491231002X is on file
-    client = login(world.clerk)
+    client = login_en(world.clerk)
     response = client.post("/cases/new", data=intake(world, **{"parties-0-name": "王五"}))
     assert response.status_code == 200
     assert "already registered under a different name" in page_text(response)
@@ -201,8 +191,8 @@ def test_service_errors_are_shown_in_place(world, login, make_case):
     assert case_count() == 1
 
 
-def test_source_reference_must_be_unique_per_source(world, login):
-    client = login(world.clerk)
+def test_source_reference_must_be_unique_per_source(world, login_en):
+    client = login_en(world.clerk)
     assert client.post("/cases/new", data=intake(world, source="hotline_12345",
                                                  source_ref="GD-2026-001")).status_code == 302
     again = client.post("/cases/new", data=intake(world, source="hotline_12345",
@@ -212,8 +202,8 @@ def test_source_reference_must_be_unique_per_source(world, login):
     assert case_count() == 1
 
 
-def test_add_another_party_keeps_everything_typed(world, login):
-    client = login(world.clerk)
+def test_add_another_party_keeps_everything_typed(world, login_en):
+    client = login_en(world.clerk)
     response = client.post("/cases/new", data=intake(world, submit=None, add_party="third_party",
                                                      **{"parties-0-phone": "12345"}))
     page = page_text(response)
@@ -228,8 +218,8 @@ def test_add_another_party_keeps_everything_typed(world, login):
     assert "autofocus" in input_tag(page, "parties-2-name")
 
 
-def test_remove_a_party(world, login):
-    client = login(world.clerk)
+def test_remove_a_party(world, login_en):
+    client = login_en(world.clerk)
     data = intake(world, submit=None, **{
         "parties-2-role": "third_party", "parties-2-kind": "person", "parties-2-name": "王五",
         "parties-1-remove": "Remove"})
@@ -238,8 +228,8 @@ def test_remove_a_party(world, login):
     assert case_count() == 0
 
 
-def test_three_parties_are_registered_in_order(world, login):
-    response = login(world.clerk).post("/cases/new", data=intake(world, **{
+def test_three_parties_are_registered_in_order(world, login_en):
+    response = login_en(world.clerk).post("/cases/new", data=intake(world, **{
         "parties-2-role": "third_party", "parties-2-kind": "person", "parties-2-name": "王五",
         "parties-2-agent_name": "赵律师", "parties-2-agent_relation": "lawyer",
         "parties-2-refuses_mediation": "y"}))
@@ -251,15 +241,15 @@ def test_three_parties_are_registered_in_order(world, login):
 
 
 @pytest.mark.parametrize("role", ["mediator", "supervisor"])
-def test_roles_that_cannot_register_get_403(world, login, role):
-    client = login(world.users[role])
+def test_roles_that_cannot_register_get_403(world, login_en, role):
+    client = login_en(world.users[role])
     assert client.get("/cases/new").status_code == 403
     assert client.post("/cases/new", data=intake(world)).status_code == 403
     assert case_count() == 0
 
 
-def test_a_clerk_cannot_register_at_a_centre_outside_their_subtree(world, login):
-    client = login(world.outsider)
+def test_a_clerk_cannot_register_at_a_centre_outside_their_subtree(world, login_en):
+    client = login_en(world.outsider)
     page = page_text(client.get("/cases/new"))
     assert world.other.name in page and world.county.name not in page
     response = client.post("/cases/new", data=intake(world))  # centre_id = the county
@@ -291,8 +281,8 @@ TRICKY = st.sampled_from([
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(garbage=st.dictionaries(st.sampled_from(FIELD_NAMES), st.one_of(TRICKY, st.text()),
                                max_size=25))
-def test_garbage_never_gives_a_500(world, login, garbage):
-    client = login(world.clerk)
+def test_garbage_never_gives_a_500(world, login_en, garbage):
+    client = login_en(world.clerk)
     before = case_count()
     response = client.post("/cases/new", data=garbage)
     assert response.status_code in (200, 302)
@@ -304,16 +294,16 @@ def test_garbage_never_gives_a_500(world, login, garbage):
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(changes=st.dictionaries(st.sampled_from(FIELD_NAMES), st.one_of(TRICKY, st.text()),
                                max_size=4))
-def test_a_valid_form_with_garbage_in_places_never_gives_a_500(world, login, changes):
-    client = login(world.clerk)
+def test_a_valid_form_with_garbage_in_places_never_gives_a_500(world, login_en, changes):
+    client = login_en(world.clerk)
     before = case_count()
     response = client.post("/cases/new", data=intake(world, **changes))
     assert response.status_code in (200, 302)
     assert case_count() == before + (response.status_code == 302)
 
 
-def test_an_agent_needs_a_name(world, login):
-    response = login(world.clerk).post("/cases/new", data=intake(world, **{
+def test_an_agent_needs_a_name(world, login_en):
+    response = login_en(world.clerk).post("/cases/new", data=intake(world, **{
         "parties-1-agent_phone": "13900139000"}))
     page = page_text(response)
     assert "Enter the agent's name." in page and "13900139000" in page
@@ -322,8 +312,8 @@ def test_an_agent_needs_a_name(world, login):
     assert case_count() == 0
 
 
-def test_enter_in_a_text_box_registers_rather_than_removes_a_party(world, login):
-    page = page_text(login(world.clerk).post("/cases/new", data=intake(
+def test_enter_in_a_text_box_registers_rather_than_removes_a_party(world, login_en):
+    page = page_text(login_en(world.clerk).post("/cases/new", data=intake(
         world, submit=None, add_party="respondent")))
     form = page[page.index('<form method="post" action="/cases/new"'):]
     first_button = re.search(r'<(?:button|input)[^>]*type="submit"[^>]*>', form).group(0)

@@ -11,32 +11,12 @@ from app.models import AuditEvent
 from app.workdays import today
 from cases.models import Case, MediationSession
 from cases.services import fire_transition
-from conftest import PASSWORD
+from conftest import sign_in
 
 
-class Browser:
-    """One signed-in user's client. Each request runs in its own app context, as in production:
-    its own `g` (where Flask-Login keeps the current user) and its own database session."""
-
-    def __init__(self, app, client):
-        self.app, self.client = app, client
-
-    def get(self, *args, **kwargs):
-        with self.app.app_context():
-            return self.client.get(*args, **kwargs)
-
-    def post(self, *args, **kwargs):
-        with self.app.app_context():
-            return self.client.post(*args, **kwargs)
-
-
-def sign_in(app, user):
-    """A fresh client signed in as `user`, with English labels."""
-    browser = Browser(app, app.test_client())
-    response = browser.post("/login", data={"username": user.username, "password": PASSWORD})
-    assert response.status_code == 302
-    browser.get("/lang/en")
-    return browser
+def signed_in(app, user):
+    """A client of its own signed in as `user`, with English labels."""
+    return sign_in(app.test_client(), user, "en")
 
 
 def shown_version(page: str, form: str) -> int:
@@ -52,7 +32,7 @@ def audit_log(case):
 @pytest.fixture
 def clerks(app, world):
     """Two signed-in clients: the clerk and the director of the same centre."""
-    return sign_in(app, world.clerk), sign_in(app, world.users["director"])
+    return signed_in(app, world.clerk), signed_in(app, world.users["director"])
 
 
 @pytest.fixture
