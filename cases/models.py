@@ -20,6 +20,7 @@ class Case(db.Model):
     __table_args__ = (
         Index("ix_cases_centre_status_due", "centre_id", "status", "next_due"),
         Index("ix_cases_next_due", "next_due"),
+        Index("ix_cases_status_due", "status", "next_due"),  # a state across many centres
         Index("ix_cases_updated_at", "updated_at"),
         Index("ix_cases_registered_on", "registered_on"),
         UniqueConstraint("source", "source_ref", name="uq_cases_source_ref"),
@@ -37,7 +38,7 @@ class Case(db.Model):
     amount: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
     facts: Mapped[str] = mapped_column(Text)
     claims: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="registered", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="registered")
 
     registered_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     registered_on: Mapped[date] = mapped_column(Date)

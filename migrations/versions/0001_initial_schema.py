@@ -159,7 +159,7 @@ def upgrade():
         batch_op.create_index('ix_cases_centre_status_due', ['centre_id', 'status', 'next_due'], unique=False)
         batch_op.create_index(batch_op.f('ix_cases_mediator_id'), ['mediator_id'], unique=False)
         batch_op.create_index('ix_cases_next_due', ['next_due'], unique=False)
-        batch_op.create_index(batch_op.f('ix_cases_status'), ['status'], unique=False)
+        batch_op.create_index('ix_cases_status_due', ['status', 'next_due'], unique=False)
         batch_op.create_index('ix_cases_updated_at', ['updated_at'], unique=False)
         batch_op.create_index('ix_cases_registered_on', ['registered_on'], unique=False)
 
@@ -293,7 +293,7 @@ def downgrade():
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_index('ix_cases_updated_at')
         batch_op.drop_index('ix_cases_registered_on')
-        batch_op.drop_index(batch_op.f('ix_cases_status'))
+        batch_op.drop_index('ix_cases_status_due')
         batch_op.drop_index('ix_cases_next_due')
         batch_op.drop_index(batch_op.f('ix_cases_mediator_id'))
         batch_op.drop_index('ix_cases_centre_status_due')
