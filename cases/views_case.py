@@ -200,6 +200,8 @@ def refusal_message(err: TransitionError) -> str:
     if err.condition == "agreement_incomplete":
         params["items"] = format_list([gettext(AGREEMENT_ITEMS[key]) for key in params["missing"]],
                                       locale=get_locale())
+    elif err.condition == "party_refuses_mediation":
+        params["parties"] = format_list(params["names"], locale=get_locale())
     return gettext("Not done: %(detail)s.", detail=gettext(err.message, **params))
 
 

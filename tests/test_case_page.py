@@ -298,6 +298,15 @@ def test_a_failed_guard_answers_409_naming_the_condition(clerk, make_case, world
     assert_unchanged(case, "registered", version, count)
 
 
+def test_refusing_parties_are_listed_in_the_users_language(app, make_case, world):
+    case = make_case(parties=[person(refuses_mediation=True),
+                              person("respondent", "李四", "110105198001010032",
+                                     refuses_mediation=True)])
+    chinese = sign_in(app.test_client(), world.clerk)
+    page = post(chinese, case, "accept", mediation_type="people").get_data(as_text=True)
+    assert "张三和李四" in page and "第十七条" in page
+
+
 def test_guard_failures_for_assign_and_extend(clerk, case_in, world):
     case = case_in("matching")
     version, count = case.version, events(case)

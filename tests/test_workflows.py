@@ -113,7 +113,7 @@ def test_every_state_and_trigger(state, trigger):
     else:
         with pytest.raises(TransitionError) as info:
             fire(case, trigger, **ENV, **VALID[trigger])
-        assert f"'{state}'" in str(info.value) and trigger in str(info.value)
+        assert f"“{state}”" in str(info.value) and f"“{trigger}”" in str(info.value)
         assert info.value.condition == "not_allowed_in_state"
         assert vars(case) == before
 
@@ -202,7 +202,7 @@ def test_failing_guard_changes_nothing(state, trigger, data_changes, case_change
         fire(case, trigger, **ENV, **data)
     err = info.value
     assert (err.state, err.trigger, err.condition) == (state, trigger, condition)
-    assert f"Cannot {trigger} a case in state '{state}': " in str(err) and text in str(err)
+    assert f"Cannot do “{trigger}” on a case in state “{state}”: " in str(err) and text in str(err)
     assert vars(case) == before
 
 
@@ -212,7 +212,8 @@ def test_error_renders_in_the_users_language():
     catalogue = {TransitionError.template: "无法对“%(state)s”状态的案件执行“%(trigger)s”：%(detail)s"}
     text = info.value.render(lambda s: catalogue.get(s, s), state_label="已登记", trigger_label="受理")
     assert text.startswith("无法对“已登记”状态的案件执行“受理”：张三")
-    assert info.value.message.startswith("%(parties)s") and info.value.params == {"parties": "张三"}
+    assert info.value.message.startswith("%(parties)s")
+    assert info.value.params == {"parties": "张三", "names": ["张三"]}
 
 
 def test_accept_keeps_a_mediation_type_already_set_and_opens_the_choice_window():

@@ -5,7 +5,7 @@ from workflows.i18n import N_
 class TransitionError(Exception):
     """A trigger the case's state does not allow, or whose guard failed; nothing was changed."""
 
-    template = N_("Cannot %(trigger)s a case in state '%(state)s': %(detail)s")
+    template = N_("Cannot do “%(trigger)s” on a case in state “%(state)s”: %(detail)s")
 
     def __init__(self, state, trigger, condition, message, params=None):
         self.state = state

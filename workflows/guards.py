@@ -123,7 +123,7 @@ def accept(case, ctx: Context) -> dict:
             "party_refuses_mediation",
             N_("%(parties)s refused mediation; a case cannot be accepted when a party refuses "
                "(People's Mediation Law, art. 17)"),
-            parties=", ".join(names))
+            parties=", ".join(names), names=names)
     ctx.clean.update(mediation_type=mediation_type, refusing_parties=names)
     return {"mediation_type": mediation_type, "accepted_on": ctx.today,
             "choice_due": ctx.calendar.add_working_days(ctx.today, ctx.settings.choice_window_working_days)}

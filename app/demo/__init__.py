@@ -102,6 +102,7 @@ def print_logins() -> None:
     usernames = [username for _, username, _, _ in DEMO_USERS]
     users = {u.username: u for u in db.session.scalars(
         select(User).where(User.username.in_(usernames)))}
+    click.echo(f"Demo logins:\n{'role':<11}{'username':<12}{'password':<14}centre")
     for username in usernames:
         user = users.get(username)
         if user is not None:
