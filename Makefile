@@ -81,7 +81,7 @@ $(STAMP): pyproject.toml | system-packages $(VBIN)/python
 # Compile the .po catalogues, if there are any yet.
 translations: $(STAMP)
 	@if [ -d app/translations ] && find app/translations -name '*.po' | grep -q .; then \
-	  $(VBIN)/pybabel compile -d app/translations -f; \
+	  $(VBIN)/pybabel compile -d app/translations; \
 	fi
 
 # Migrate, load the demo data on first run (it prints the demo logins either way), import

@@ -26,6 +26,7 @@ class Config:
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
     CASES_PER_PAGE = int(os.environ.get("CONCORD_CASES_PER_PAGE", "25"))
     STATUTES_DIR = os.environ.get("CONCORD_STATUTES_DIR", str(BASE_DIR.parent / "shared" / "statutes"))
+    MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # uploads (mediator lists) are refused above this
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
 

@@ -36,10 +36,13 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     _import_models()
     from app import auth, calendar_views, cli, errors, main, templating
     from cases import views as case_views
+    from mediators import views as mediator_views
+    from mediators import clerk_choice_views, party_views
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
-    for blueprint in (auth.bp, main.bp, case_views.bp, calendar_views.bp):
+    for blueprint in (auth.bp, main.bp, case_views.bp, calendar_views.bp, party_views.bp,
+                      clerk_choice_views.bp, mediator_views.pool, mediator_views.admin):
         app.register_blueprint(blueprint)
     return app
 
@@ -59,4 +62,5 @@ def _import_models() -> None:
     import app.models  # noqa: F401
     import cases.models  # noqa: F401
     import mediators.models  # noqa: F401
+    import mediators.choice_models  # noqa: F401
 

@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
         404: lambda: gettext("The page or case was not found, or it lies outside your centre."),
         405: lambda: gettext("This action is not available here."),
         409: lambda: gettext("The case was changed by someone else. Reload it and try again."),
+        413: lambda: gettext("The file is too large: send at most 5 MB."),
         500: lambda: gettext("Something went wrong on our side. Nothing was saved; please try again."),
     }
 

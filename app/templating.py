@@ -9,7 +9,7 @@ from flask_babel import format_date, format_datetime, get_locale
 from app.i18n import label
 from app.models import CENTRE_LEVELS, ROLES
 from cases import vocabulary as case_vocabulary
-from mediators.models import MEDIATOR_STATUSES
+from mediators.models import MEDIATOR_KINDS, MEDIATOR_STATUSES
 from workflows import vocabulary as flow_vocabulary
 
 
@@ -43,6 +43,7 @@ def init_app(app: Flask) -> None:
         "CENTRE_LEVELS": CENTRE_LEVELS,
         "ROLES": ROLES,
         "MEDIATOR_STATUSES": MEDIATOR_STATUSES,
+        "MEDIATOR_KINDS": MEDIATOR_KINDS,
     }
     app.jinja_env.globals.update(vocabularies)
     app.jinja_env.globals["label"] = label

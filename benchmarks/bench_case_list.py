@@ -30,7 +30,6 @@ from app.extensions import db  # noqa: E402
 from app.models import Centre, User  # noqa: E402
 from cases.models import Case, CaseParty, Party  # noqa: E402
 from cases.vocabulary import CATEGORIES, SOURCES  # noqa: E402
-from workflows.vocabulary import STATES  # noqa: E402
 
 PASSWORD = "bench-password"
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"

@@ -16,6 +16,7 @@ from app.models import Centre, User, utcnow
 from app.workdays import clock_settings, today as centre_today, working_calendar
 from cases import validators
 from cases.models import Agreement, Case, CaseParty, CaseSequence, MediationSession, Party
+from mediators import figures
 from mediators.models import Mediator
 from workflows import TransitionError, fire
 from workflows.guards import parse_date
@@ -289,12 +290,14 @@ def fire_transition(case: Case, trigger: str, actor: User | None, *,
     """
     data = dict(data or {})
     with case_change(case, expected_version):
+        before_status, before_mediator_id = case.status, case.mediator_id
         data.update(guard_context(case, trigger, data))
         result = fire(case, trigger, today=today or centre_today(), calendar=working_calendar(),
                       settings=clock_settings(), actor=actor, reason=reason, **data)
         if trigger == "reach_agreement":
             db.session.add(agreement_from(result.data["agreement"], case, actor))
         record_event(case, trigger, result.source, result.dest, actor, reason, result.data, at=at)
+        figures.case_moved(case, before_status, before_mediator_id)
     return result
 
 

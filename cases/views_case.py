@@ -22,6 +22,7 @@ from cases.lifecycle import lifecycle_svg
 from cases.models import Case
 from cases.services import SessionNotAllowed, StaleCaseError, fire_transition, record_session
 from cases.views import bp
+from mediators.choice import CHOICE_EVENT_TITLES, settle as settle_choice
 from mediators.models import Mediator
 from workflows import (AGREEMENT_ITEMS, STATES, TERMINAL_STATES, TRIGGERS, TransitionError,
                        allowed_triggers, clocks_for)
@@ -33,7 +34,8 @@ ACTION_ORDER = ["accept", "assign", "reach_agreement", "apply_confirmation", "co
                 "follow_up", "refer", "resume", "extend", "suspend", "change_mediator",
                 "transfer", "reject_confirmation", "decline", "terminate", "withdraw"]
 
-EVENT_TITLES = {"register": N_("Registered"), "record_session": N_("Session recorded")}
+EVENT_TITLES = {"register": N_("Registered"), "record_session": N_("Session recorded"),
+                **CHOICE_EVENT_TITLES}
 
 # What the timeline shows of each event's data: (key, label msgid, how to show the value),
 # where the value is shown through a vocabulary, or as a centre, mediator, date or plain text.
@@ -70,6 +72,7 @@ EVENT_DETAILS: dict[str, tuple[tuple[str, str, object], ...]] = {
 @login_required
 def show(case_id: int):
     case = case_for_user(case_id, current_user)
+    settle_choice(case, today())  # the choice window may have closed since the last visit
     return render_case(case)
 
 

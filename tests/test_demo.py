@@ -3,7 +3,7 @@ through the real services, the same on every load for the same day."""
 import hashlib
 from collections import Counter
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from app.audit import verify_chains
 from app.demo import DEMO_PASSWORD, demo_present, load_demo

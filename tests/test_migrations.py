@@ -1,11 +1,10 @@
 """Migrations: an empty database upgrades to exactly the models' schema, on SQLite and PostgreSQL."""
-import os
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 from sqlalchemy.exc import DatabaseError
 
 from app import create_app

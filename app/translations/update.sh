@@ -15,4 +15,4 @@ if [ -f app/translations/zh_Hans_CN/LC_MESSAGES/messages.po ]; then
 else
     $BABEL -q init -i app/translations/messages.pot -d app/translations -l zh_Hans_CN
 fi
-$BABEL compile -d app/translations -f --statistics
+$BABEL compile -d app/translations --statistics
