@@ -10,19 +10,21 @@ some with agents, some conflicted with a mediator) across centres and categories
 `rank_mediators` for each after a warm-up. Prints JSON on its last line.
 
     .venv/bin/python benchmarks/bench_ranking.py --mediators 21225
-    .venv/bin/python benchmarks/bench_ranking.py --mediators 320000 --database-url postgresql+psycopg://...
+    .venv/bin/python benchmarks/bench_ranking.py --mediators 320000 \
+        --database-url postgresql+psycopg://user@host/empty_database
 """
 from __future__ import annotations
 
 import argparse
 import json
 import random
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -119,6 +121,10 @@ def _link_siblings(city: City, ids: list[int]) -> None:
                                     if len(ids) > 1]
 
 
+def person_name(rng: random.Random) -> str:
+    return rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+
+
 def weighted(rng: random.Random, weights: dict):
     return rng.choices(list(weights), list(weights.values()))[0]
 
@@ -138,7 +144,7 @@ def mediator_row(rng: random.Random, serial: int, level: str, centre_id: int) ->
     languages = ["普通话"] + [d for d, share in DIALECTS if rng.random() < share]
     return dict(
         id=serial, external_id=f"M{serial:07d}",
-        name=rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+        name=person_name(rng),
         gender=rng.choice(("male", "female")), kind=weighted(rng, LEVEL_KINDS[level]),
         organisation=rng.choice(ORGANISATION_NAMES) if rng.random() < 0.1 else None,
         centre_id=centre_id, languages=",".join(languages),
@@ -200,7 +206,7 @@ def build_cases(rng: random.Random, n_cases: int, n_mediators: int, city: City) 
     def party(kind="person", name=None, key=None):
         pid = len(parties) + 1
         parties.append(dict(id=pid, kind=kind,
-                            name=name or rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN),
+                            name=name or person_name(rng),
                             id_number=(key or f"P{pid:017d}") if kind == "person" else None,
                             credit_code=f"O{pid:017d}" if kind == "organisation" else None,
                             created_at=datetime(2026, 1, 1)))
@@ -308,17 +314,23 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=200)
     parser.add_argument("--database-url", help="default: a new SQLite file in a temp dir")
     args = parser.parse_args()
-    url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='concord-bench-')}/bench.sqlite3"
+    workdir = tempfile.mkdtemp(prefix="concord-bench-")
+    url = args.database_url or f"sqlite:///{workdir}/bench.sqlite3"
     app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
-    with app.app_context():
-        if inspect(db.engine).get_table_names():
-            raise SystemExit(f"{url} is not empty: give the benchmark a database of its own")
-        started = time.perf_counter()
-        db.create_all()
-        case_ids = generate(args.mediators, args.cases)
-        build_s = time.perf_counter() - started
-        figures = measure(case_ids)
-        dialect = db.engine.dialect.name
+    try:
+        with app.app_context():
+            if inspect(db.engine).get_table_names():
+                raise SystemExit(f"{url} is not empty: give the benchmark a database of its own")
+            started = time.perf_counter()
+            db.create_all()
+            case_ids = generate(args.mediators, args.cases)
+            build_s = time.perf_counter() - started
+            figures = measure(case_ids)
+            dialect = db.engine.dialect.name
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     target = TARGETS_P95_MS.get(args.mediators)
     print(json.dumps({"benchmark": "rank_mediators", "database": dialect,
                       "mediators": args.mediators, "cases": args.cases,

@@ -79,6 +79,7 @@ class CaseFacts:
     """What the ranking needs to know about a case and its parties."""
 
     centre_id: int
+    centre_name: str
     ancestors: tuple[int, ...]  # the case's centre and every centre above it
     category: str
     party_names: tuple[str, ...]
@@ -129,22 +130,21 @@ def rank_mediators(case: Case, *, limit: int = 20, languages=(),
     if not top_ids:
         return []
     rows = db.session.execute(detail_statement(needs.shape), {**params, "ids": top_ids}).all()
-    names = centre_names(facts.ancestors)
     keys = list(share_expressions(needs.shape))
-    recommendations = [explain(row, keys, facts, needs, names) for row in rows]
+    recommendations = [explain(row, keys, facts, needs) for row in rows]
     return sorted(recommendations, key=lambda r: (-r.score, r.mediator_id))
 
 
 def eligible_ids(case: Case) -> list[int]:
-    """Ids of the mediators who pass the hard filters for the case, in id order."""
+    """Ids of every mediator who passes the hard filters for the case, in ranking order
+    (the score without the parties' stated needs, then id)."""
     params = bind_values(case_facts(case), Needs())
-    return list(db.session.scalars(eligible_statement(), params))
+    return list(db.session.scalars(ranked_statement(Needs().shape), params))
 
 
 def case_facts(case: Case) -> CaseFacts:
     """The case's centre chain, category and the parties' identities."""
-    path = case.centre.path if case.centre is not None else db.session.get(
-        Centre, case.centre_id).path
+    centre = case.centre if case.centre is not None else db.session.get(Centre, case.centre_id)
     parties = db.session.execute(
         select(Party.id, Party.kind, Party.name, Party.id_number, Party.credit_code)
         .join(CaseParty, CaseParty.party_id == Party.id).where(CaseParty.case_id == case.id)).all()
@@ -153,8 +153,8 @@ def case_facts(case: Case) -> CaseFacts:
         .where(CaseParty.party_id.in_([p.id for p in parties]),
                CaseParty.agent_id_number.is_not(None))).all()
     return CaseFacts(
-        centre_id=case.centre_id,
-        ancestors=tuple(int(part) for part in path.strip("/").split("/")),
+        centre_id=centre.id, centre_name=centre.name,
+        ancestors=tuple(int(part) for part in centre.path.strip("/").split("/")),
         category=case.category,
         party_names=tuple(sorted({p.name for p in parties})),
         party_keys=tuple(sorted({key for p in parties for key in (p.id_number, p.credit_code)
@@ -172,10 +172,11 @@ def make_needs(languages, preferences: dict | None) -> Needs:
     if unknown:
         raise ValueError(f"unknown preference keys: {sorted(unknown)}")
     wanted = tuple(dict.fromkeys(l.strip() for l in languages if l and l.strip()))
+    named = {int(i) for i in preferences.get("mediator_ids") or ()}
     return Needs(languages=wanted,
                  kinds=tuple(sorted(set(preferences.get("kinds") or ()))),
                  gender=preferences.get("gender") or None,
-                 mediator_ids=tuple(sorted({int(i) for i in preferences.get("mediator_ids") or ()})))
+                 mediator_ids=tuple(sorted(named)))
 
 
 def bind_values(facts: CaseFacts, needs: Needs) -> dict:
@@ -185,7 +186,8 @@ def bind_values(facts: CaseFacts, needs: Needs) -> dict:
         "category": facts.category, "party_names": list(facts.party_names),
         "party_keys": list(facts.party_keys), "organisation_names": list(facts.organisation_names),
         "agent_id_numbers": list(facts.agent_id_numbers),
-        "kinds": list(needs.kinds), "gender": needs.gender, "mediator_ids": list(needs.mediator_ids),
+        "kinds": list(needs.kinds), "gender": needs.gender,
+        "mediator_ids": list(needs.mediator_ids),
     }
     for index, language in enumerate(needs.languages):
         values[f"language_{index}"] = "%," + _escape_like(language) + ",%"
@@ -202,29 +204,30 @@ def _values(name: str):
 
 @functools.cache
 def top_statement(shape: Shape):
-    """The ids of the best eligible mediators: score descending, then id."""
+    """The ids of the best `limit` eligible mediators."""
+    return ranked_statement(shape).limit(bindparam("limit", type_=Integer))
+
+
+@functools.cache
+def ranked_statement(shape: Shape):
+    """The ids of the eligible mediators: score descending, then id."""
     shares = share_expressions(shape)
     score = sum((WEIGHTS[key] * expr for key, expr in shares.items()), literal(0.0, Float))
     ranked = eligible_union(Mediator.id, score.label("score")).subquery()
-    return (select(ranked.c.id).order_by(ranked.c.score.desc(), ranked.c.id)
-            .limit(bindparam("limit", type_=Integer)))
+    return select(ranked.c.id).order_by(ranked.c.score.desc(), ranked.c.id)
 
 
 @functools.cache
 def detail_statement(shape: Shape):
     """What the explanations need of the chosen mediators, with each part's share."""
     shares = share_expressions(shape)
-    return (select(Mediator.id, Mediator.name, Mediator.centre_id, Mediator.languages,
+    return (select(Mediator.id, Mediator.name, Mediator.centre_id,
+                   Centre.name.label("centre_name"), Mediator.languages,
                    Mediator.cases_handled, Mediator.cases_settled, Mediator.rating_count,
                    Mediator.rating_sum, Mediator.current_load, Mediator.capacity,
                    *(expr.label(f"share_{key}") for key, expr in shares.items()))
+            .join(Centre, Centre.id == Mediator.centre_id)
             .where(Mediator.id.in_(_values("ids"))))
-
-
-@functools.cache
-def eligible_statement():
-    eligible = eligible_union(Mediator.id).subquery()
-    return select(eligible.c.id).order_by(eligible.c.id)
 
 
 def eligible_union(*columns):
@@ -237,8 +240,16 @@ def eligible_union(*columns):
     serving = select(*columns).where(
         Mediator.id.in_(select(mediator_centres.c.mediator_id)
                         .where(mediator_centres.c.centre_id.in_(ancestors))),
-        Mediator.centre_id.not_in(ancestors), Mediator.status == "active", *other_filters())
+        Mediator.centre_id.not_in(ancestors), _unindexed(Mediator.status) == "active",
+        *other_filters())
     return union_all(based_above, serving)
+
+
+def _unindexed(column):
+    """The column's value in a form no index serves. Without statistics (no ANALYZE), SQLite
+    would otherwise scan every active mediator through ix_mediators_status_centre instead of
+    looking up the few hundred serving mediators by id."""
+    return func.coalesce(column, "")
 
 
 def other_filters() -> list:
@@ -323,41 +334,35 @@ def _mean(expressions: list):
     return sum(expressions[1:], expressions[0]) / float(len(expressions))
 
 
-def centre_names(ids) -> dict[int, str]:
-    return dict(db.session.execute(select(Centre.id, Centre.name).where(Centre.id.in_(ids))).all())
-
-
-def explain(row, keys: list[str], facts: CaseFacts, needs: Needs,
-            names: dict[int, str]) -> Recommendation:
+def explain(row, keys: list[str], facts: CaseFacts, needs: Needs) -> Recommendation:
     """The recommendation for one result row: each part's points and its reason."""
     parts = []
     for key in keys:
         share = float(getattr(row, f"share_{key}"))
-        detail, params = DETAILS[key](row, share, facts, needs, names)
+        detail, params = DETAILS[key](row, share, facts, needs)
         parts.append(ScorePart(key, LABELS[key], WEIGHTS[key] * share, detail, params))
     score = sum(part.points for part in parts)
     return Recommendation(mediator_id=row.id, name=row.name, score=score, parts=parts)
 
 
-def _specialty_detail(row, share, facts, needs, names):
+def _specialty_detail(row, share, facts, needs):
     if share:
         return N_("Specialises in this kind of dispute"), {}
     return N_("This kind of dispute is not among their specialties"), {}
 
 
-def _proximity_detail(row, share, facts, needs, names):
-    case_centre = names.get(facts.centre_id, "")
+def _proximity_detail(row, share, facts, needs):
     if row.centre_id == facts.centre_id:
-        return N_("Based at the case's centre, %(centre)s"), {"centre": case_centre}
+        return N_("Based at the case's centre, %(centre)s"), {"centre": facts.centre_name}
     if share == PROXIMITY_SHARES["serves"]:
-        return N_("Serves the case's centre, %(centre)s"), {"centre": case_centre}
+        return N_("Serves the case's centre, %(centre)s"), {"centre": facts.centre_name}
     if row.centre_id in facts.ancestors:
         return (N_("Based at %(centre)s, which covers the case's centre"),
-                {"centre": names.get(row.centre_id, "")})
+                {"centre": row.centre_name})
     return N_("Serves a centre that covers the case's centre"), {}
 
 
-def _track_record_detail(row, share, facts, needs, names):
+def _track_record_detail(row, share, facts, needs):
     rate = round(share * 100)
     if not row.cases_handled:
         return N_("No cases handled yet; counted at the typical rate of %(rate)s%%"), {"rate": rate}
@@ -366,7 +371,7 @@ def _track_record_detail(row, share, facts, needs, names):
             {"settled": row.cases_settled, "handled": row.cases_handled, "rate": rate})
 
 
-def _satisfaction_detail(row, share, facts, needs, names):
+def _satisfaction_detail(row, share, facts, needs):
     if not row.rating_count:
         return (N_("Not rated yet; counted at the typical rating of %(mean)s"),
                 {"mean": f"{RATING_PRIOR_MEAN:.1f}"})
@@ -374,7 +379,7 @@ def _satisfaction_detail(row, share, facts, needs, names):
             {"mean": f"{row.rating_sum / row.rating_count:.1f}", "count": row.rating_count})
 
 
-def _languages_detail(row, share, facts, needs, names):
+def _languages_detail(row, share, facts, needs):
     spoken = {part.strip() for part in row.languages.split(",")}
     matched = [l for l in needs.languages if l in spoken]
     missing = [l for l in needs.languages if l not in spoken]
@@ -386,12 +391,12 @@ def _languages_detail(row, share, facts, needs, names):
             {"matched": "、".join(matched), "missing": "、".join(missing)})
 
 
-def _load_detail(row, share, facts, needs, names):
+def _load_detail(row, share, facts, needs):
     return (N_("%(load)s of %(capacity)s cases in hand"),
             {"load": row.current_load, "capacity": row.capacity})
 
 
-def _preferences_detail(row, share, facts, needs, names):
+def _preferences_detail(row, share, facts, needs):
     matched = round(share * needs.preference_count)
     return (N_("Matches %(matched)s of the %(requested)s preferences the parties stated"),
             {"matched": matched, "requested": needs.preference_count})

@@ -121,6 +121,7 @@ def test_rejected_confirmation_then_termination_is_not_settled(world, new_case, 
 def test_withdrawal_frees_the_mediator_without_counting_as_handled(world, new_case, drive):
     case = new_case()
     drive(case, "assign", day=START)
+    assert figures_of(world.mediator) == (1, 0, 0, None)
     drive(case, "withdraw", day=START + timedelta(days=3))
     assert figures_of(world.mediator) == (0, 0, 0, None)
 
