@@ -105,6 +105,10 @@ def transition(case_id: int, trigger: str):
         flash(gettext("The case is now at %(centre)s, outside your centre.",
                       centre=case.centre.name), "info")
         return redirect(url_for("cases.index"))
+    if trigger == "accept":  # next: hand each party the access code to choose mediators with
+        flash(gettext("Print each party's access code now: with it they choose their mediators "
+                      "until %(date)s.", date=short_date(case.choice_due)), "info")
+        return redirect(url_for("choice.overview", case_id=case.id))
     return redirect(url_for("cases.show", case_id=case.id))
 
 

@@ -151,10 +151,15 @@ def field_errors(page, name: str):
 # ---- the case page -----------------------------------------------------------------------
 
 def accept(page, served_app) -> None:
+    """Accept, land on the mediator-choice page (access codes to print), then go back."""
+    case_url = page.url
     form = action_form(page, "accept")
     form.locator("select[name=accept-mediation_type]").select_option("people")
     form.locator("button[type=submit]").click()
-    expect_done(page, served_app, "matching")
+    expect(page).to_have_url(re.compile(r"/cases/\d+/choice$"))
+    expect(page.locator(".flash-success")).to_contain_text(in_chinese(served_app, STATES["matching"]))
+    page.goto(case_url)
+    expect_state(page, "matching")
 
 
 def assign(page, served_app, mediator_name: str) -> None:

@@ -451,3 +451,12 @@ def test_the_lifecycle_picture_places_every_state_and_escapes_labels():
     assert svg.count('class="edge open"') == 3  # resume, terminate, withdraw
     for state in TERMINAL_STATES:
         assert re.search(rf'<g class="node[^"]*terminal[^"]*" data-state="{state}"', svg)
+
+
+def test_accepting_leads_the_clerk_to_the_access_codes(clerk, make_case):
+    case = make_case()
+    response = post(clerk, case, "accept", mediation_type="people")
+    assert response.status_code == 302
+    assert response.location.endswith(f"/cases/{case.id}/choice")
+    page = clerk.get(response.location).get_data(as_text=True)
+    assert "access code" in page
