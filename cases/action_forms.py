@@ -11,7 +11,7 @@ from datetime import date, datetime
 
 from flask_babel import gettext as _, lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import func, select
+from sqlalchemy import select
 from wtforms import (BooleanField, DateField, DateTimeLocalField, IntegerField, RadioField,
                      SelectField, StringField, TextAreaField)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
@@ -21,9 +21,9 @@ from app.extensions import db
 from app.i18n import choices
 from app.models import Centre, User
 from cases.models import Case
-from cases.services import ACTIVE_MEDIATION_STATES
 from cases.vocabulary import SESSION_MODES
 from mediators.models import Mediator
+from mediators.ranking import eligible_ids
 from workflows.i18n import N_
 from workflows.vocabulary import (CHANGE_MEDIATOR_REASONS, CHOSEN_BY, DECLINE_REASONS,
                                   MEDIATION_TYPES, PERFORMANCE_RESULTS, REDIRECT_CHANNELS,
@@ -158,18 +158,12 @@ class AssignForm(ActionForm):
                 "conflict_declared": self.conflict_declared.data, "has_conflict": False}
 
 
-def assignable_mediators(case: Case) -> list[tuple[Mediator, int]]:
-    """Active mediators of the case's centre or a centre above it, with their current load."""
-    centre_ids = [int(part) for part in case.centre.path.strip("/").split("/")]
-    mediators = list(db.session.scalars(
-        select(Mediator).where(Mediator.status == "active", Mediator.centre_id.in_(centre_ids))
-        .order_by(Mediator.name, Mediator.id)))
-    loads = dict(db.session.execute(
-        select(Case.mediator_id, func.count(Case.id))
-        .where(Case.mediator_id.in_([m.id for m in mediators]),
-               Case.status.in_(ACTIVE_MEDIATION_STATES))
-        .group_by(Case.mediator_id)).all())
-    return [(m, loads.get(m.id, 0)) for m in mediators]
+def assignable_mediators(case: Case, limit: int = 100) -> list[tuple[Mediator, int]]:
+    """The eligible mediators in ranking order (active, serving the case's centre, with free
+    capacity, no conflict with a party), with their current load."""
+    ids = eligible_ids(case)[:limit]
+    by_id = {m.id: m for m in db.session.scalars(select(Mediator).where(Mediator.id.in_(ids)))}
+    return [(by_id[i], by_id[i].current_load) for i in ids]
 
 
 class ChangeMediatorForm(ActionForm):
