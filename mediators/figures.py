@@ -19,7 +19,7 @@ import statistics
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Float, cast, func, select, update
 
 from app.extensions import db
 from app.models import AuditEvent
@@ -116,3 +116,24 @@ def _days_taken(start: date | None, end) -> int | None:
         return None
     end_day = end.date() if isinstance(end, datetime) else end
     return max((end_day - start).days, 0)
+
+
+# Smoothing (a Beta prior): a record counts as if SETTLEMENT_PRIOR_CASES more cases had been
+# handled at the typical rate, so 2 of 2 settled (83%) ranks below 190 of 200 (94%).
+SETTLEMENT_PRIOR_CASES = 10.0
+SETTLEMENT_PRIOR_RATE = 0.8  # about the pool's mean; a constant, so no pool-wide scan per case
+# Ratings likewise: RATING_PRIOR_COUNT ratings of RATING_PRIOR_MEAN (on the 1-5 scale).
+RATING_PRIOR_COUNT = 5.0
+RATING_PRIOR_MEAN = 4.0
+
+
+def smoothed_settlement_rate():
+    """SQL: the share of settled cases, pulled towards the typical rate for short records."""
+    return ((cast(Mediator.cases_settled, Float) + SETTLEMENT_PRIOR_CASES * SETTLEMENT_PRIOR_RATE)
+            / (cast(Mediator.cases_handled, Float) + SETTLEMENT_PRIOR_CASES))
+
+
+def smoothed_rating():
+    """SQL: the mean rating (1-5), pulled towards the typical rating for few ratings."""
+    return ((cast(Mediator.rating_sum, Float) + RATING_PRIOR_COUNT * RATING_PRIOR_MEAN)
+            / (cast(Mediator.rating_count, Float) + RATING_PRIOR_COUNT))

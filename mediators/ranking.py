@@ -16,6 +16,7 @@ from sqlalchemy import (Float, Integer, bindparam, case as sql_case, cast, exist
 from app.extensions import db
 from app.models import Centre
 from cases.models import Case, CaseParty, Party
+from mediators.figures import RATING_PRIOR_MEAN, smoothed_rating, smoothed_settlement_rate
 from mediators.models import Mediator, MediatorConflict, MediatorSpecialty, mediator_centres
 from workflows.i18n import N_
 
@@ -33,13 +34,6 @@ WEIGHTS = {
 }
 # Share of the proximity points by where the mediator sits relative to the case's centre.
 PROXIMITY_SHARES = {"home": 1.0, "serves": 0.75, "above": 0.5, "serves_above": 0.25}
-# Smoothing (a Beta prior): a record counts as if SETTLEMENT_PRIOR_CASES more cases had been
-# handled at the typical rate, so 2 of 2 settled (83%) ranks below 190 of 200 (94%).
-SETTLEMENT_PRIOR_CASES = 10.0
-SETTLEMENT_PRIOR_RATE = 0.8  # about the pool's mean; a constant, so no pool-wide scan per case
-# Ratings likewise: RATING_PRIOR_COUNT ratings of RATING_PRIOR_MEAN (on the 1-5 scale).
-RATING_PRIOR_COUNT = 5.0
-RATING_PRIOR_MEAN = 4.0
 
 PREFERENCE_KEYS = ("kinds", "gender", "mediator_ids")
 LABELS = {
@@ -277,11 +271,8 @@ def share_expressions(shape: Shape) -> dict:
             (_serves_case_centre(), PROXIMITY_SHARES["serves"]),
             (Mediator.centre_id.in_(_values("ancestors")), PROXIMITY_SHARES["above"]),
             else_=PROXIMITY_SHARES["serves_above"]),
-        "track_record": (_real(Mediator.cases_settled)
-                         + SETTLEMENT_PRIOR_CASES * SETTLEMENT_PRIOR_RATE)
-        / (_real(Mediator.cases_handled) + SETTLEMENT_PRIOR_CASES),
-        "satisfaction": ((_real(Mediator.rating_sum) + RATING_PRIOR_COUNT * RATING_PRIOR_MEAN)
-                         / (_real(Mediator.rating_count) + RATING_PRIOR_COUNT) - 1.0) / 4.0,
+        "track_record": smoothed_settlement_rate(),
+        "satisfaction": (smoothed_rating() - 1.0) / 4.0,
     }
     if shape.languages:
         shares["languages"] = _mean([_speaks(index) for index in range(shape.languages)])

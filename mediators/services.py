@@ -19,6 +19,7 @@ from cases import validators
 from cases.access import subtree_centre_ids
 from cases.vocabulary import CATEGORIES, GENDERS
 from mediators import importing
+from mediators.figures import smoothed_rating, smoothed_settlement_rate
 from mediators.importing import Problem
 from mediators.models import (MEDIATOR_KINDS, MEDIATOR_STATUSES, Mediator, MediatorSpecialty,
                               mediator_centres)
@@ -493,8 +494,6 @@ def export_row(data: ProfileData, codes: dict[int, str]) -> list:
 # ---- the public pool -------------------------------------------------------------------
 
 POOL_SORTS = ("recommended", "settlement", "experience")
-SETTLEMENT_PRIOR, SETTLEMENT_WEIGHT = 0.75, 10  # as if 7.5 of 10 earlier cases had settled
-RATING_PRIOR, RATING_WEIGHT = 4.0, 5  # as if 5 earlier parties had given 4 of 5
 EXPERIENCE_CAP = 30
 
 
@@ -556,19 +555,13 @@ def public_profile_of(mediator: Mediator) -> PublicProfile:
                       if mediator.rating_count else None))
 
 
-def smoothed_settlement():
-    return ((cast(Mediator.cases_settled, Float) + SETTLEMENT_PRIOR * SETTLEMENT_WEIGHT)
-            / (Mediator.cases_handled + SETTLEMENT_WEIGHT))
-
-
 def recommendation_score():
     """A neutral order for visitors who did not say what they need: smoothed settlement rate,
     smoothed satisfaction and experience (so that 2 of 2 settled does not beat 190 of 200)."""
-    satisfaction = ((cast(Mediator.rating_sum, Float) + RATING_PRIOR * RATING_WEIGHT)
-                    / (Mediator.rating_count + RATING_WEIGHT) / 5)
+    satisfaction = smoothed_rating() / 5
     experience = case((Mediator.years_experience >= EXPERIENCE_CAP, literal(1.0)),
                       else_=cast(Mediator.years_experience, Float) / EXPERIENCE_CAP)
-    return 0.5 * smoothed_settlement() + 0.3 * satisfaction + 0.2 * experience
+    return 0.5 * smoothed_settlement_rate() + 0.3 * satisfaction + 0.2 * experience
 
 
 def available_condition():
@@ -609,7 +602,7 @@ def pool_query(filters: PoolFilters) -> Select:
 
 def pool_order(sort: str) -> Sequence:
     if sort == "settlement":
-        return (smoothed_settlement().desc(), Mediator.cases_handled.desc())
+        return (smoothed_settlement_rate().desc(), Mediator.cases_handled.desc())
     if sort == "experience":
         return (Mediator.years_experience.desc(), Mediator.cases_handled.desc())
     return (case((available_condition(), 0), else_=1), recommendation_score().desc())
