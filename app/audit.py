@@ -9,6 +9,8 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, User, utcnow
 
+SYSTEM_ACTOR = "system"  # events the application writes by itself (e.g. a lapsed choice window)
+
 
 def record_event(case, trigger: str, from_state: str | None, to_state: str | None,
                  actor: User | None, reason: str = "", data: dict | None = None,
@@ -25,7 +27,7 @@ def record_event(case, trigger: str, from_state: str | None, to_state: str | Non
         case_id=case.id,
         seq=(last.seq + 1) if last else 1,
         actor_id=actor.id if actor else None,
-        actor_name=actor.display_name if actor else "system",
+        actor_name=actor.display_name if actor else SYSTEM_ACTOR,
         occurred_at=at or utcnow(),
         trigger=trigger,
         from_state=from_state,

@@ -9,6 +9,7 @@ from flask_babel import format_datetime, get_locale, gettext, to_user_timezone, 
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from app.audit import SYSTEM_ACTOR
 from app.extensions import db
 from app.i18n import label
 from app.models import AuditEvent, Centre, utcnow
@@ -278,7 +279,9 @@ def timeline_entry(event: AuditEvent) -> dict:
         value = _lookup(event.data or {}, key)
         if value not in (None, ""):
             details.append((gettext(msgid), _show(value, kind)))
-    return dict(when=event.occurred_at, who=event.actor_name, title=gettext(title),
+    who = gettext("System") if event.actor_name == SYSTEM_ACTOR and not event.actor_id \
+        else event.actor_name
+    return dict(when=event.occurred_at, who=who, title=gettext(title),
                 from_state=event.from_state, to_state=event.to_state,
                 reason=event.reason, details=details)
 

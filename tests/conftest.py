@@ -17,6 +17,7 @@ from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 
 TEST_DB = os.environ.get("CONCORD_TEST_DB", "sqlite")
+pytest_plugins = ["browser_fixtures"]
 PASSWORD = "secret-pass-1"
 _password_hash: list[str] = []
 

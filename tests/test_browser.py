@@ -7,18 +7,16 @@ from datetime import date, timedelta
 
 import pytest
 
-from browser_support import LiveServer, Screenshots, launch_chromium, skip_reason
-from conftest import PASSWORD, TEST_DB
+from browser_support import Screenshots, skip_reason
+from conftest import TEST_DB
 
 _skip = skip_reason(TEST_DB)
 if _skip:
     pytest.skip(_skip, allow_module_level=True)
 
-from flask_babel import force_locale, gettext  # noqa: E402
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
+from browser_fixtures import expect_state, in_chinese, sign_in  # noqa: E402
 from app.workdays import today as centre_today  # noqa: E402
 from cases.validators import id_number_problem  # noqa: E402
 from workflows.vocabulary import STATES  # noqa: E402
@@ -26,73 +24,10 @@ from workflows.vocabulary import STATES  # noqa: E402
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="session")
-def served_app(app):
-    """The app once more, on the session app's database, with CSRF on as in production."""
-    served = create_app("test", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"],
-                        WTF_CSRF_ENABLED=True)
-    yield served
-    with served.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-@pytest.fixture
-def live_server(app, served_app):
-    """The base URL of the served app; `app` is requested so the database is emptied after."""
-    server = LiveServer(served_app).start()
-    yield server.url
-    server.stop()
-
-
-@pytest.fixture(scope="session")
-def chromium():
-    with sync_playwright() as playwright:
-        try:
-            browser = launch_chromium(playwright)
-        except RuntimeError as err:
-            pytest.skip(str(err))
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(chromium):
-    """A fresh browser tab; the test fails if the server answered any request with a 5xx."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
-    context.set_default_timeout(5_000)
-    page = context.new_page()
-    server_errors: list[str] = []
-    page.on("response", lambda r: server_errors.append(f"{r.status} {r.request.method} {r.url}")
-            if r.status >= 500 else None)
-    yield page
-    context.close()
-    assert not server_errors, f"the server failed: {server_errors}"
-
-
-def sign_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form button[type=submit]")
-    expect(page).to_have_url(f"{base_url}/")
-
-
 def case_today(served_app) -> date:
     """Today at the centres (the date the app stamps on intake and in the agreement)."""
     with served_app.app_context():
         return centre_today()
-
-
-def in_chinese(served_app, msgid: str) -> str:
-    """What the Chinese page shows for `msgid`: its translation, or the msgid itself while
-    the catalogue lacks it."""
-    with served_app.test_request_context(), force_locale("zh_Hans_CN"):
-        return gettext(msgid)
-
-
-def expect_state(page, state: str) -> None:
-    expect(page.locator(".case-head .state")).to_have_class(re.compile(rf"\bstate-{state}\b"))
 
 
 def expect_done(page, served_app, state: str) -> None:
