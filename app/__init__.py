@@ -63,4 +63,5 @@ def _import_models() -> None:
     import cases.models  # noqa: F401
     import mediators.models  # noqa: F401
     import mediators.choice_models  # noqa: F401
+    import statutes.models  # noqa: F401
 
