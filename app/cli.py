@@ -51,5 +51,7 @@ def demo_logins():
 
 
 def init_app(app: Flask) -> None:
+    from statutes.cli import statutes_cli
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(statutes_cli)

@@ -1,0 +1,62 @@
+"""Benchmark: import a whole statute corpus into a fresh database.
+
+Creates an empty SQLite database in a temporary folder (or uses --database-url, which must
+point to an empty database), imports the corpus with the same code as
+`flask statutes import`, then imports it again (every file unchanged). Prints JSON on its last
+line; the target is the first import of ../shared/statutes-full in 90 s or less.
+
+    .venv/bin/python benchmarks/bench_statute_import.py
+    .venv/bin/python benchmarks/bench_statute_import.py --corpus ../shared/statutes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from statutes.importer import import_corpus  # noqa: E402
+
+TARGET_S = 90
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "statutes-full")
+    parser.add_argument("--database-url", default=None,
+                        help="an empty database (default: SQLite in a temporary folder)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'statutes-bench.sqlite3'}"
+        app = create_app(None, SQLALCHEMY_DATABASE_URI=url)
+        with app.app_context():
+            db.create_all()
+            started = time.perf_counter()
+            report = import_corpus(args.corpus)
+            seconds = time.perf_counter() - started
+            again = import_corpus(args.corpus)
+            for relative, reason in report.skipped:
+                print(f"skipped {relative}: {reason}", file=sys.stderr)
+            result = {
+                "benchmark": "statute_import", "database": db.engine.dialect.name,
+                "corpus": str(args.corpus), "seconds": round(seconds, 2),
+                "files": report.files, "imported": report.imported,
+                "skipped": len(report.skipped), "laws": report.laws,
+                "articles": report.articles, "reimport_seconds": round(again.seconds, 2),
+                "reimport_unchanged": again.unchanged, "target_s": TARGET_S,
+                "ok": seconds <= TARGET_S,
+            }
+            db.session.remove()
+            db.engine.dispose()
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
