@@ -38,11 +38,13 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
     from cases import views as case_views
     from mediators import views as mediator_views
     from mediators import clerk_choice_views, party_views
+    from statutes import views as statute_views
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     for blueprint in (auth.bp, main.bp, case_views.bp, calendar_views.bp, party_views.bp,
-                      clerk_choice_views.bp, mediator_views.pool, mediator_views.admin):
+                      clerk_choice_views.bp, mediator_views.pool, mediator_views.admin,
+                      statute_views.bp):
         app.register_blueprint(blueprint)
     return app
 
