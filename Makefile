@@ -92,6 +92,7 @@ run: setup
 	@if $(FLASK) statutes --help >/dev/null 2>&1 && [ -d $(SHARED)/statutes ]; then \
 	  echo "$(FLASK) statutes import $(SHARED)/statutes"; \
 	  $(FLASK) statutes import $(SHARED)/statutes; \
+	  $(FLASK) statutes index; \
 	fi
 	@echo "Concord is starting on http://$(RUN_HOST):$(RUN_PORT) (demo logins above; Ctrl+C stops it)"
 	$(FLASK) run --host $(RUN_HOST) --port $(RUN_PORT)

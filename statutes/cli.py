@@ -7,6 +7,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+import statutes.search  # noqa: F401  (registers the article_search table)
+
 statutes_cli = AppGroup("statutes", help="The statute library.")
 
 
@@ -30,3 +32,33 @@ def statutes_import(path: Path | None):
     for relative, reason in report.skipped:
         click.echo(f"skipped {relative}: {reason}", err=True)
     click.echo(report.summary())
+
+
+@statutes_cli.command("index")
+def statutes_index():
+    """Rebuild the search index of every imported article (after an import)."""
+    from statutes.search import index_articles
+    click.echo(f"indexed {index_articles()} articles")
+
+
+@statutes_cli.command("search")
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 200))
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list.")
+@click.option("--level", default=None, help="Only this level (law, judicial_interpretation…).")
+@click.option("--no-local", is_flag=True, help="Leave out local regulations.")
+@click.option("--in-force-only", is_flag=True, help="Only versions in force.")
+def statutes_search(query: str, limit: int, as_json: bool, level: str | None, no_local: bool,
+                    in_force_only: bool):
+    """Search the articles with a question in plain words."""
+    import json
+
+    from statutes.search import search
+    hits = search(query, limit, level=level, include_local=not no_local,
+                  in_force_only=in_force_only)
+    if as_json:
+        click.echo(json.dumps([hit.as_dict() for hit in hits], ensure_ascii=False, indent=2))
+        return
+    for hit in hits:
+        click.echo(f"{hit.score:6.3f}  《{hit.law_title}》{hit.book or ''}{hit.article}")
+        click.echo(f"        {hit.text[:120]}")

@@ -1,0 +1,84 @@
+"""Benchmark: search the whole statute corpus with questions in plain Chinese.
+
+Imports the corpus into a fresh SQLite database (or --database-url, an empty database),
+indexes every article for search, then times 200 searches (after one warm-up that loads jieba).
+Prints JSON on its last line; the target is p95 ≤ 50 ms over ../shared/statutes-full.
+
+    .venv/bin/python benchmarks/bench_statute_search.py
+    .venv/bin/python benchmarks/bench_statute_search.py --corpus ../shared/statutes
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from statutes.importer import import_corpus  # noqa: E402
+from statutes.search import index_articles, search  # noqa: E402
+
+TARGET_P95_MS = 50
+RUNS = 200
+QUESTIONS = [
+    "公司拖欠工资两个月不发", "邻居家的狗咬伤了我", "楼上扔东西砸坏了车", "一方拒绝调解怎么办",
+    "调解协议司法确认", "出了车祸对方要我赔偿", "医院手术出了医疗事故要求赔偿", "业主不交物业费",
+    "分手了要求退还彩礼", "子女不赡养老人", "离婚后孩子的抚养费谁出", "父亲去世没有遗嘱遗产怎么分",
+    "上下班路上被车撞了算工伤吗", "公司无故辞退我要赔偿", "加班不给加班费", "朋友借钱不还",
+    "楼上漏水到我家", "买到假货要求退一赔三", "被人打伤了医药费误工费怎么算", "房租到期不交",
+    "老公打我家暴", "宅基地被邻居占了", "邻居装修噪音太大", "没签劳动合同能要双倍工资吗",
+    "试用期被辞退", "网购退货商家不同意", "土地承包合同纠纷", "房屋征收补偿太低",
+    "交通事故保险公司不赔", "精神损失费能要多少",
+]
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "statutes-full")
+    parser.add_argument("--database-url", default=None,
+                        help="an empty database (default: SQLite in a temporary folder)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'statutes-search.sqlite3'}"
+        app = create_app(None, SQLALCHEMY_DATABASE_URI=url)
+        with app.app_context():
+            db.create_all()
+            report = import_corpus(args.corpus)
+            started = time.perf_counter()
+            indexed = index_articles()
+            index_seconds = time.perf_counter() - started
+            search(QUESTIONS[0])
+            timings = []
+            for run in range(RUNS):
+                started = time.perf_counter()
+                search(QUESTIONS[run % len(QUESTIONS)], 10)
+                timings.append((time.perf_counter() - started) * 1000)
+                db.session.rollback()
+            result = {
+                "benchmark": "statute_search", "database": db.engine.dialect.name,
+                "corpus": str(args.corpus), "articles": report.articles,
+                "indexed": indexed, "index_seconds": round(index_seconds, 1),
+                "queries": RUNS, "p50_ms": round(statistics.median(timings), 1),
+                "p95_ms": round(percentile(timings, 0.95), 1),
+                "max_ms": round(max(timings), 1), "target_p95_ms": TARGET_P95_MS,
+                "ok": percentile(timings, 0.95) <= TARGET_P95_MS,
+            }
+            db.session.remove()
+            db.engine.dispose()
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
