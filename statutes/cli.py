@@ -7,8 +7,6 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-import statutes.search  # noqa: F401  (registers the article_search table)
-
 statutes_cli = AppGroup("statutes", help="The statute library.")
 
 

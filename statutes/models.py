@@ -96,3 +96,14 @@ class Article(db.Model):
     position: Mapped[int] = mapped_column(Integer)
 
     law: Mapped[Law] = relationship(back_populates="articles")
+
+
+class ArticleSearch(db.Model):
+    """The search tokens of one article (built by statutes.search.index_articles)."""
+
+    __tablename__ = "article_search"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    law_id: Mapped[int] = mapped_column(Integer, index=True)
+    tokens: Mapped[str] = mapped_column(Text)

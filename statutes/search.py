@@ -14,11 +14,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import ForeignKey, Integer, Text, bindparam, delete, insert, select, text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import bindparam, delete, insert, select, text
 
 from app.extensions import db
-from statutes.models import Article, Law, StatuteNode
+from statutes.models import Article, ArticleSearch, Law, StatuteNode
 from statutes.synonyms import SYNONYMS
 
 FTS_TABLE = "article_search_fts"
@@ -38,17 +37,6 @@ LEVEL_BOOST = {"constitution": 0.2, "law": 0.6, "administrative_regulation": 0.4
                "local_regulation": 0.0, "case": 0.0, "other": 0.0}
 STATUS_BOOST = {"in_force": 0.5, "unknown": 0.3, "superseded": 0.0, "repealed": -0.2}
 WORD = re.compile(r"\w", re.UNICODE)
-
-
-class ArticleSearch(db.Model):
-    """The search tokens of one article."""
-
-    __tablename__ = "article_search"
-
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
-    law_id: Mapped[int] = mapped_column(Integer, index=True)
-    tokens: Mapped[str] = mapped_column(Text)
 
 
 search_t = ArticleSearch.__table__
