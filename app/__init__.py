@@ -35,17 +35,22 @@ def create_app(config: type[Config] | str | None = None, **overrides) -> Flask:
 
     _import_models()
     from app import auth, calendar_views, cli, errors, main, templating
+    from app import api
+    from cases import bulk_views, document_views
     from cases import views as case_views
     from mediators import views as mediator_views
     from mediators import clerk_choice_views, party_views
+    from statutes import citation_views
     from statutes import views as statute_views
     templating.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
     for blueprint in (auth.bp, main.bp, case_views.bp, calendar_views.bp, party_views.bp,
                       clerk_choice_views.bp, mediator_views.pool, mediator_views.admin,
-                      statute_views.bp):
+                      statute_views.bp, document_views.bp, bulk_views.bp,
+                      citation_views.bp):
         app.register_blueprint(blueprint)
+    api.init_app(app)
     return app
 
 
@@ -62,8 +67,12 @@ def _refuse_insecure_production(app: Flask, config_class: type[Config]) -> None:
 def _import_models() -> None:
     """Import every model module so that SQLAlchemy and Alembic see all tables."""
     import app.models  # noqa: F401
+    import app.api.models  # noqa: F401
     import cases.models  # noqa: F401
+    import cases.document_models  # noqa: F401
+    import cases.bulk_models  # noqa: F401
     import mediators.models  # noqa: F401
     import mediators.choice_models  # noqa: F401
     import statutes.models  # noqa: F401
+    import statutes.citation_models  # noqa: F401
 

@@ -51,7 +51,11 @@ def demo_logins():
 
 
 def init_app(app: Flask) -> None:
+    from app.api.cli import api_token_cli
+    from cases.document_cli import documents_cli
     from statutes.cli import statutes_cli
     app.cli.add_command(audit_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(statutes_cli)
+    app.cli.add_command(documents_cli)
+    app.cli.add_command(api_token_cli)

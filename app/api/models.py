@@ -1,0 +1,1 @@
+"""Integration API: models."""

@@ -1,0 +1,1 @@
+"""Issued documents: models (filled in by the documents feature)."""

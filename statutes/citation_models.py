@@ -1,0 +1,1 @@
+"""Statute citations pinned to cases: models."""

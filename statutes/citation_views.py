@@ -1,0 +1,4 @@
+"""Citations on the case page: suggestions and pinned articles."""
+from flask import Blueprint
+
+bp = Blueprint("citations", __name__)
