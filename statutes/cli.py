@@ -13,10 +13,12 @@ statutes_cli = AppGroup("statutes", help="The statute library.")
 @statutes_cli.command("import")
 @click.argument("path", required=False,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-def statutes_import(path: Path | None):
+@click.option("--no-index", is_flag=True, help="Do not update the search index.")
+def statutes_import(path: Path | None, no_index: bool):
     """Import every Markdown document under PATH (default: the STATUTES_DIR setting).
 
-    Idempotent: unchanged files are skipped, changed ones replaced; bad files are reported."""
+    Idempotent: unchanged files are skipped, changed ones replaced; bad files are reported.
+    The laws that changed are then indexed for search."""
     from statutes.importer import corpus_files, import_corpus
     if path is None:
         path = Path(current_app.config["STATUTES_DIR"])
@@ -26,7 +28,11 @@ def statutes_import(path: Path | None):
     total = len(corpus_files(path))
     with click.progressbar(length=total, label="Importing statutes",
                            show_pos=True) as bar:
-        report = import_corpus(path, progress=bar.update)
+        report = import_corpus(path, progress=bar.update, index=False)
+    if not no_index:
+        from statutes.importer import index_changed
+        click.echo("Indexing the changed laws for search…")
+        index_changed(report)
     for relative, reason in report.skipped:
         click.echo(f"skipped {relative}: {reason}", err=True)
     click.echo(report.summary())
@@ -34,7 +40,7 @@ def statutes_import(path: Path | None):
 
 @statutes_cli.command("index")
 def statutes_index():
-    """Rebuild the search index of every imported article (after an import)."""
+    """Rebuild the whole search index (import keeps it up to date by itself)."""
     from statutes.search import index_articles
     click.echo(f"indexed {index_articles()} articles")
 

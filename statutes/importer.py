@@ -18,8 +18,9 @@ from sqlalchemy import bindparam, delete, func, insert, select, update
 
 from app.extensions import db
 from app.models import utcnow
-from statutes.models import Article, Law, StatuteNode
+from statutes.models import Article, ArticleSearch, Law, StatuteNode
 from statutes.parser import ParsedLaw, ParseError, parse_law
+from statutes.search import drop_search_rows, index_articles
 
 BATCH_FILES = 200
 SKIPPED_NAMES = {"README.md", "_index.md"}
@@ -38,6 +39,10 @@ LAW_FOLDERS = {"民法商法", "社会法", "行政法", "刑法", "宪法相关
 NO_ARTICLES_EXPECTED = {"case", "other"}
 # Repealed documents the corpus text does not mark (upstream metadata: expired = 1).
 KNOWN_REPEALED = {"信访条例"}
+# Laws abolished when the Civil Code took effect (民法典 第一千二百六十条); the judicial
+# interpretations written for them were abolished with them (法释〔2020〕16号).
+ABOLISHED_BY_CIVIL_CODE = ("婚姻法", "继承法", "民法通则", "收养法", "担保法", "合同法", "物权法",
+                           "侵权责任法", "民法总则")
 LOCAL_SUFFIX = "地方法规"
 
 laws_t = Law.__table__
@@ -53,12 +58,16 @@ class ImportReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)   # (path, reason)
     laws: int = 0            # law rows in the database afterwards
     articles: int = 0        # article rows in the database afterwards
+    indexed: int = 0         # articles (re)indexed for search
+    changed_law_ids: list[int] = field(default_factory=list)
     seconds: float = 0.0
+    index_seconds: float = 0.0
 
     def summary(self) -> str:
         return (f"files read {self.files}, imported {self.imported}, "
                 f"unchanged {self.unchanged}, skipped {len(self.skipped)}; "
-                f"laws {self.laws}, articles {self.articles}; {self.seconds:.1f} s")
+                f"laws {self.laws}, articles {self.articles}, indexed for search "
+                f"{self.indexed}; {self.seconds:.1f} s")
 
 
 @dataclass
@@ -97,9 +106,11 @@ def classify(relative: str) -> tuple[str, str, str | None]:
     return "/".join(parts), FOLDER_LEVELS.get(top, "other"), None
 
 
-def import_corpus(root: str | Path,
-                  progress: Callable[[int], None] | None = None) -> ImportReport:
-    """Import every document under root; `progress(n)` is called as files are read."""
+def import_corpus(root: str | Path, progress: Callable[[int], None] | None = None,
+                  index: bool = True) -> ImportReport:
+    """Import every document under root; `progress(n)` is called as files are read. With
+    `index`, the laws that changed are then indexed for search (every law, when the search
+    index is still empty)."""
     started = time.perf_counter()
     root = Path(root)
     if not root.is_dir():
@@ -113,6 +124,7 @@ def import_corpus(root: str | Path,
     old_titles = {row.source_path: row.title for row in rows}
     batch: list[_Pending] = []
     touched: set[str] = set()
+    changed: list[int] = []
     for path in corpus_files(root):
         report.files += 1
         pending = _read(path, root, known, ids, report)
@@ -122,21 +134,38 @@ def import_corpus(root: str | Path,
             if pending.path in old_titles:          # a changed file may have a new title
                 touched.add(old_titles[pending.path])
         if len(batch) >= BATCH_FILES:
-            _write(batch)
+            changed += _write(batch)
             report.imported += len(batch)
             batch = []
         if progress:
             progress(1)
     if batch:
-        _write(batch)
+        changed += _write(batch)
         report.imported += len(batch)
     if touched:
         recompute_statuses(touched)
+    report.changed_law_ids = changed
+    if index:
+        index_changed(report)
     report.laws = db.session.scalar(select(func.count()).select_from(laws_t)) or 0
     report.articles = db.session.scalar(select(func.count()).select_from(articles_t)) or 0
     db.session.commit()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def index_changed(report: ImportReport) -> None:
+    """Index the laws an import changed for search (every law, when the search index is
+    still empty), noting the count and the time in the report."""
+    started = time.perf_counter()
+    changed: list[int] | None = report.changed_law_ids
+    if not db.session.scalar(select(func.count()).select_from(ArticleSearch.__table__)):
+        changed = None                              # never indexed: index everything
+    db.session.commit()
+    if changed is None or changed:
+        report.indexed = index_articles(changed)
+    report.index_seconds = time.perf_counter() - started
+    report.seconds += report.index_seconds
 
 
 def _read(path: Path, root: Path, known: dict, ids: dict,
@@ -175,13 +204,15 @@ def _problem(parsed: ParsedLaw, level: str) -> str | None:
     return None
 
 
-def _write(batch: Iterable[_Pending]) -> None:
-    """Replace the rows of every file in the batch, in one transaction."""
+def _write(batch: Iterable[_Pending]) -> list[int]:
+    """Replace the rows of every file in the batch, in one transaction; returns the new law
+    ids."""
     batch = list(batch)
     now = utcnow()
     with db.engine.begin() as conn:
         old = [p.old_id for p in batch if p.old_id is not None]
         if old:
+            drop_search_rows(conn, old)
             conn.execute(delete(articles_t).where(articles_t.c.law_id.in_(old)))
             conn.execute(update(nodes_t).where(nodes_t.c.law_id.in_(old)).values(parent_id=None))
             conn.execute(delete(nodes_t).where(nodes_t.c.law_id.in_(old)))
@@ -200,11 +231,19 @@ def _write(batch: Iterable[_Pending]) -> None:
                     "position": position})
         if article_rows:
             conn.execute(insert(articles_t), article_rows)
+    return list(law_ids)
+
+
+def interprets_abolished_law(title: str) -> bool:
+    """Whether a judicial interpretation's title names a law the Civil Code abolished."""
+    return any(f"《{name}》" in title or f"《中华人民共和国{name}》" in title
+               for name in ABOLISHED_BY_CIVIL_CODE)
 
 
 def _law_row(p: _Pending, now) -> dict:
     law = p.parsed
-    repealed = law.repealed or law.title in KNOWN_REPEALED
+    repealed = (law.repealed or law.title in KNOWN_REPEALED
+                or (p.level == "judicial_interpretation" and interprets_abolished_law(law.title)))
     return {
         "title": law.title, "short_title": law.short_title[:255],
         "book": law.book[:64] if law.book else None, "category": p.category[:128],

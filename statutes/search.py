@@ -10,6 +10,9 @@ level of the law (national law first) and its status (in force first).
 from __future__ import annotations
 
 import logging
+import math
+import multiprocessing
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -24,18 +27,37 @@ FTS_TABLE = "article_search_fts"
 PG_INDEX = "ix_article_search_tsv"
 CANDIDATES = 200
 BATCH = 2000
+INDEX_LAWS_PER_CHUNK = 1000
+PARALLEL_FROM = 5000         # articles; fewer are cut in this process
 STOP_WORDS = frozenset("""
 的 了 是 我 你 他 她 它 我们 你们 他们 她们 怎么 怎么办 怎样 如何 吗 呢 吧 啊 呀 什么 可以 能 能否 能不能
 会 要 想 请问 请 问 一下 应该 应当 有 没有 没 不 和 与 及 或 或者 在 被 把 给 对 向 从 就 都 也 还 又 很 太
 这 那 这个 那个 这样 那样 个 两个 一个 些 一些 之 其 所 为 为了 因为 所以 如果 但是 但 而 并 等 上 下 里 中
 哪 哪些 哪里 谁 多少 几 已经 现在 时候 一直 自己 家 人 事 办 该 让 用 说 得 地 着 过 到 去 来 后 前 多 少 月 年 天
-出 算 对方 朋友 一方 别人 结果 情况 问题 发生 出了 找 弄 搞
+出 算 对方 朋友 一方 别人 结果 情况 问题 发生 出了 找 弄 搞 合法 有效 多久 能要 只 做 时 不管 交了 谁来 找谁
+要求 是不是 能不能 合理 吗 么 需要 我家 他家 她家 小哥 东西
 """.split())
 # Level and status boosts (added to a score whose other parts are within about 0..3).
 LEVEL_BOOST = {"constitution": 0.2, "law": 0.6, "administrative_regulation": 0.4,
                "judicial_interpretation": 0.35, "departmental_rule": 0.15,
                "local_regulation": 0.0, "case": 0.0, "other": 0.0}
 STATUS_BOOST = {"in_force": 0.5, "unknown": 0.3, "superseded": 0.0, "repealed": -0.2}
+# The laws that govern most disputes brought to a mediation centre: civil, family, labour,
+# consumer, traffic, property-management and land matters. They rank first among equals.
+CORE_LAWS = frozenset("""
+民法典 劳动合同法 劳动法 劳动争议调解仲裁法 人民调解法 道路交通安全法 消费者权益保护法 物业管理条例
+工伤保险条例 社会保险法 土地管理法 农村土地承包法 农村土地承包经营纠纷调解仲裁法 反家庭暴力法
+妇女权益保障法 未成年人保护法 老年人权益保障法 食品安全法 产品质量法 治安管理处罚法 民事诉讼法
+医疗纠纷预防和处理条例 保障农民工工资支付条例 职工带薪年休假条例 村民委员会组织法 电子商务法
+机动车交通事故责任强制保险条例 法律援助法 噪声污染防治法 个人信息保护法 女职工劳动保护特别规定
+""".split())
+CORE_BOOST = 0.3
+CORE_CANDIDATES = 100
+# Of two articles covering the question equally, the shorter one is usually the rule itself.
+LENGTH_PENALTY = 0.08
+SHORT_ARTICLE = 80
+# Indexed with the articles of CORE_LAWS, so that the database can narrow to them cheaply.
+CORE_TOKEN = "zzcorelaw"
 WORD = re.compile(r"\w", re.UNICODE)
 
 
@@ -79,22 +101,54 @@ class Concept:
     alternatives: list[tuple[str, list[str]]]   # (phrase as written, its words)
 
 
+# One-character words that keep their meaning inside longer ones (宠物狗, 偷走); others do not
+# (告 in 广告, 分 in 部分, 退 in 退休).
+SAFE_INSIDE = frozenset("狗猫树偷砸撞扔咬伤修租")
+
+
+def _synonyms_within(word: str) -> list[str]:
+    """The SYNONYMS keys found inside a word jieba kept whole (邻居家 → 邻居, 宠物狗 → 宠物 + 狗),
+    longest first and without overlaps."""
+    found: list[tuple[int, str]] = []
+    taken = [False] * len(word)
+    for key in sorted((k for k in SYNONYMS if len(k) < len(word) and k in word
+                       and (len(k) > 1 or k in SAFE_INSIDE)),
+                      key=len, reverse=True):
+        start = word.find(key)
+        while start >= 0 and any(taken[start:start + len(key)]):
+            start = word.find(key, start + 1)
+        if start >= 0:
+            taken[start:start + len(key)] = [True] * len(key)
+            found.append((start, key))
+    return [key for _, key in sorted(found)]
+
+
 def query_concepts(question: str) -> list[Concept]:
-    """The question's content words, each with its synonyms, in order, without duplicates."""
+    """The question's content words, each with its synonyms, in order, without duplicates.
+
+    A word jieba keeps whole is searched as itself, its synonyms and those of the known words
+    inside it; a long word nobody listed may also be found as all of its shorter parts."""
     jieba = _jieba()
     concepts: list[Concept] = []
     seen: set[str] = set()
-    words = _clean(jieba.cut(question))
-    for word in words + [w for w in _clean(jieba.cut_for_search(question)) if w not in words]:
+    for word in _clean(jieba.cut(question)):
         if word in STOP_WORDS or word in seen:
             continue
         seen.add(word)
-        phrases = list(dict.fromkeys((word,) + SYNONYMS.get(word, ())))
-        alternatives = []
-        for phrase in phrases:
+        phrases = [word, *SYNONYMS.get(word, ())]
+        if word not in SYNONYMS:
+            for key in _synonyms_within(word):
+                phrases += [key, *SYNONYMS[key]]
+        alternatives: list[tuple[str, list[str]]] = []
+        for phrase in dict.fromkeys(phrases):
             parts = [p for p in _clean(jieba.cut(phrase)) if p not in STOP_WORDS]
             if parts and parts not in [a[1] for a in alternatives]:
                 alternatives.append((phrase, parts))
+        if len(word) >= 3 and len(alternatives) == 1:
+            parts = [p for p in _clean(jieba.cut_for_search(word))
+                     if p != word and len(p) > 1 and p not in STOP_WORDS]
+            if parts:
+                alternatives.append((word, parts))
         if alternatives:
             concepts.append(Concept(word, alternatives))
     return concepts
@@ -136,37 +190,59 @@ def _heading_paths(conn, law_ids: list[int]) -> dict[int, str]:
     return paths
 
 
-def index_articles(law_ids: Iterable[int] | None = None) -> int:
-    """(Re)build the search rows of the given laws (all laws when None); returns the count."""
+def index_articles(law_ids: Iterable[int] | None = None, workers: int | None = None) -> int:
+    """(Re)build the search rows of the given laws (every law when None); returns the count.
+
+    Cutting the texts into words takes most of the time: a large batch is shared out among
+    the machine's cores."""
     ensure_search_index(force=True)
     with db.engine.begin() as conn:
         if law_ids is None:
+            _drop_every_search_row(conn)
             law_ids = list(conn.scalars(select(Law.id)))
         law_ids = sorted(set(law_ids))
-        if conn.dialect.name == "sqlite":      # rows whose article_search row was deleted
-            conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid NOT IN "
-                              "(SELECT article_id FROM article_search)"))
         count = 0
-        for start in range(0, len(law_ids), 200):
-            count += _index_chunk(conn, law_ids[start:start + 200])
+        for start in range(0, len(law_ids), INDEX_LAWS_PER_CHUNK):
+            count += _index_chunk(conn, law_ids[start:start + INDEX_LAWS_PER_CHUNK], workers)
     return count
 
 
-def _index_chunk(conn, law_ids: list[int]) -> int:
-    sqlite = conn.dialect.name == "sqlite"
-    if sqlite:
+def drop_search_rows(conn, law_ids: list[int]) -> None:
+    """Remove the search rows of these laws (before their articles are replaced)."""
+    if not law_ids:
+        return
+    if conn.dialect.name == "sqlite" and _fts_exists(conn):
         conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT article_id FROM "
                           "article_search WHERE law_id IN :ids)")
                      .bindparams(bindparam("ids", expanding=True)), {"ids": law_ids})
     conn.execute(delete(search_t).where(search_t.c.law_id.in_(law_ids)))
+
+
+def _drop_every_search_row(conn) -> None:
+    if conn.dialect.name == "sqlite":
+        conn.execute(text(f"DELETE FROM {FTS_TABLE}"))
+    conn.execute(delete(search_t))
+
+
+def _fts_exists(conn) -> bool:
+    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :n"),
+                        {"n": FTS_TABLE}).first() is not None
+
+
+def _index_chunk(conn, law_ids: list[int], workers: int | None) -> int:
+    sqlite = conn.dialect.name == "sqlite"
+    drop_search_rows(conn, law_ids)
     titles = dict(conn.execute(select(Law.id, Law.short_title).where(Law.id.in_(law_ids))).all())
     paths = _heading_paths(conn, law_ids)
+    articles = conn.execute(select(Article.id, Article.law_id, Article.node_id, Article.text)
+                            .where(Article.law_id.in_(law_ids))).all()
+    sources = [f"{titles.get(a.law_id, '')} {paths.get(a.node_id, '')} {a.text}"
+               for a in articles]
     rows = []
-    for art in conn.execute(select(Article.id, Article.law_id, Article.node_id, Article.text)
-                            .where(Article.law_id.in_(law_ids))):
-        source = f"{titles.get(art.law_id, '')} {paths.get(art.node_id, '')} {art.text}"
-        rows.append({"article_id": art.id, "law_id": art.law_id,
-                     "tokens": index_tokens(source)})
+    for art, tokens in zip(articles, _tokenize(sources, workers)):
+        if titles.get(art.law_id, "") in CORE_LAWS:
+            tokens += f" {CORE_TOKEN}"
+        rows.append({"article_id": art.id, "law_id": art.law_id, "tokens": tokens})
     for start in range(0, len(rows), BATCH):
         chunk = rows[start:start + BATCH]
         conn.execute(insert(search_t), chunk)
@@ -174,6 +250,16 @@ def _index_chunk(conn, law_ids: list[int]) -> int:
             conn.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (:r, :t)"),
                          [{"r": r["article_id"], "t": r["tokens"]} for r in chunk])
     return len(rows)
+
+
+def _tokenize(sources: list[str], workers: int | None) -> list[str]:
+    """index_tokens() of every source, on several processes when there are many."""
+    workers = workers if workers is not None else (os.cpu_count() or 1)
+    if workers < 2 or len(sources) < PARALLEL_FROM:
+        return [index_tokens(source) for source in sources]
+    _jieba()                       # loaded once here, shared with the forked workers
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        return pool.map(index_tokens, sources, chunksize=500)
 
 
 # ---- the query -------------------------------------------------------------------------
@@ -199,7 +285,7 @@ def _ts_query(concepts: list[Concept]) -> str:
 
 
 def _law_filter(level: str | None, include_local: bool, in_force_only: bool,
-                column: str) -> tuple[str, dict]:
+                column: str, core_only: bool = False) -> tuple[str, dict]:
     """An SQL condition on `column` (an article id) for the narrowing options, and its params."""
     conditions, params = [], {}
     if level:
@@ -216,25 +302,31 @@ def _law_filter(level: str | None, include_local: bool, in_force_only: bool,
 
 
 def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
-                include_local: bool = True,
-                in_force_only: bool = False) -> list[tuple[int, float]]:
+                include_local: bool = True, in_force_only: bool = False,
+                core_only: bool = False) -> list[tuple[int, float]]:
     """(article id, database score, larger is better) for the best `limit` matches."""
     dialect = db.engine.dialect.name
     if dialect == "sqlite":
         ensure_search_index()
         narrow, params = _law_filter(level, include_local, in_force_only, f"{FTS_TABLE}.rowid")
+        query = _fts_query(concepts)
+        if core_only:
+            query = f"({query}) AND {CORE_TOKEN}"
         rows = db.session.execute(
             text(f"SELECT rowid, -bm25({FTS_TABLE}) AS s FROM {FTS_TABLE} "
                  f"WHERE {FTS_TABLE} MATCH :q{narrow} ORDER BY bm25({FTS_TABLE}) LIMIT :n"),
-            {"q": _fts_query(concepts), "n": limit, **params}).all()
+            {"q": query, "n": limit, **params}).all()
     else:
         narrow, params = _law_filter(level, include_local, in_force_only,
                                      "article_search.article_id")
+        query = _ts_query(concepts)
+        if core_only:
+            query = f"({query}) & {CORE_TOKEN}"
         rows = db.session.execute(
             text("SELECT article_id, ts_rank_cd(to_tsvector('simple', tokens), q) AS s "
                  "FROM article_search, to_tsquery('simple', :q) q "
                  f"WHERE to_tsvector('simple', tokens) @@ q{narrow} ORDER BY s DESC LIMIT :n"),
-            {"q": _ts_query(concepts), "n": limit, **params}).all()
+            {"q": query, "n": limit, **params}).all()
     return [(row[0], float(row[1])) for row in rows]
 
 
@@ -268,7 +360,12 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
     concepts = query_concepts(question)
     if not concepts:
         return []
+    # The whole library, and separately the laws most disputes turn on, so that a crowd of
+    # local rules sharing the question's everyday words cannot push those out of reach.
     found = _candidates(concepts, CANDIDATES, level, include_local, in_force_only)
+    if not level or level in {"law", "administrative_regulation"}:
+        found += _candidates(concepts, CORE_CANDIDATES, level, include_local, in_force_only,
+                             core_only=True)
     if not found:
         return []
     db_score = dict(found)
@@ -290,24 +387,38 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
         matched, covered = _matches(concepts, haystack)
         coverage = covered / len(concepts)
         score = (2.0 * coverage + db_score[row.id] / best
-                 + LEVEL_BOOST.get(row.level, 0.0) + STATUS_BOOST.get(row.status, 0.0))
+                 + LEVEL_BOOST.get(row.level, 0.0) + STATUS_BOOST.get(row.status, 0.0)
+                 + (CORE_BOOST if row.short_title in CORE_LAWS else 0.0)
+                 - LENGTH_PENALTY * math.log(max(len(row.text), SHORT_ARTICLE) / SHORT_ARTICLE))
         hits.append(Hit(row.law_id, row.title, row.book, row.short_title, row.level,
                         row.status, row.id, row.label, row.number, row.text, score, matched))
     hits.sort(key=lambda h: (-h.score, h.article_id))
-    return hits[:limit]
+    # The same text filed twice (one law under two categories, or an unchanged article in
+    # two versions) is shown once, as its best-ranked copy.
+    unique, seen = [], set()
+    for hit in hits:
+        key = (hit.law_title, hit.book, hit.article, hit.text)
+        if key not in seen:
+            seen.add(key)
+            unique.append(hit)
+    return unique[:limit]
 
 
 def _matches(concepts: list[Concept], haystack: str) -> tuple[list[str], float]:
-    """The phrases found in the text, and how many concepts it covers (a synonym counts a
-    little less than the word itself)."""
+    """The words to highlight in the text (a phrase, or the parts of one found apart), and
+    how many concepts it covers (a synonym counts a little less than the word itself)."""
     matched: list[str] = []
     covered = 0.0
     for concept in concepts:
         weight = 0.0
         for i, (phrase, parts) in enumerate(concept.alternatives):
-            if phrase.lower() in haystack or all(p in haystack for p in parts):
+            if phrase.lower() in haystack:
                 matched.append(phrase)
-                weight = max(weight, 1.0 if i == 0 else 0.9)
+            elif all(p in haystack for p in parts):
+                matched.extend(parts)
+            else:
+                continue
+            weight = max(weight, 1.0 if i == 0 else 0.9)
         covered += weight
     return list(dict.fromkeys(matched)), covered
 

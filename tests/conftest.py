@@ -92,6 +92,11 @@ def empty_database() -> None:
         else:
             for table in tables:
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            # The full-text table behind statute search lives outside the models.
+            from statutes.search import FTS_TABLE
+            if conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :n"),
+                            {"n": FTS_TABLE}).first():
+                conn.execute(text(f"DELETE FROM {FTS_TABLE}"))
 
 
 @pytest.fixture

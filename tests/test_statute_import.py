@@ -278,6 +278,8 @@ def test_cli_imports_reports_skips_and_prints_a_summary(app, tmp_path):
     result = runner.invoke(args=["statutes", "import", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "skipped 社会法/空法(2020-01-01).md: no articles" in result.output
-    assert "files read 2, imported 1, unchanged 0, skipped 1; laws 1, articles 2;" in result.output
+    assert ("files read 2, imported 1, unchanged 0, skipped 1; laws 1, articles 2, "
+            "indexed for search 2;") in result.output
     again = runner.invoke(args=["statutes", "import", str(tmp_path)])
-    assert "imported 0, unchanged 1, skipped 1; laws 1, articles 2;" in again.output
+    assert "imported 0, unchanged 1, skipped 1; laws 1, articles 2, indexed for search 0;" \
+        in again.output
