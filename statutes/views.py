@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup, escape
 
 from app.extensions import db
-from statutes import queries
+from statutes import queries, search as statute_search
 from statutes.models import LAW_LEVELS, LAW_STATUSES, Law
 
 bp = Blueprint("statutes", __name__, url_prefix="/statutes")
@@ -25,6 +26,52 @@ def _law_or_404(law_id: int) -> Law:
     if law is None:
         abort(404)
     return law
+
+
+@bp.app_template_filter("highlight")
+def highlight(text: str, words) -> Markup:
+    """The text, escaped, with every occurrence of the given words marked."""
+    words = sorted({w for w in words or () if w}, key=len, reverse=True)
+    if not words:
+        return escape(text)
+    lowered = text.lower()
+    marks = [False] * len(text)
+    for word in words:
+        start = lowered.find(word.lower())
+        while start >= 0:
+            marks[start:start + len(word)] = [True] * len(word)
+            start = lowered.find(word.lower(), start + len(word))
+    out, i = [], 0
+    while i < len(text):
+        j = i
+        while j < len(text) and marks[j] == marks[i]:
+            j += 1
+        chunk = escape(text[i:j])
+        out.append(Markup("<mark>%s</mark>") % chunk if marks[i] else chunk)
+        i = j
+    return Markup("").join(out)
+
+
+@bp.route("/search")
+def search():
+    """Search the articles with a question in everyday words."""
+    q = " ".join(request.args.get("q", "").split())[:200]
+    level = request.args.get("level", "")
+    level = level if level in LAW_LEVELS else ""
+    national_only = request.args.get("national") == "1"
+    in_force_only = request.args.get("in_force") == "1"
+    hits, failed = [], False
+    if q:
+        try:
+            hits = statute_search.search(q, 20, level=level or None,
+                                         include_local=not national_only,
+                                         in_force_only=in_force_only)
+        except Exception:   # noqa: BLE001 - a missing index must not break the page
+            db.session.rollback()
+            failed = True
+    return render_template("statutes/search.html", q=q, level=level, hits=hits,
+                           national_only=national_only, in_force_only=in_force_only,
+                           failed=failed)
 
 
 @bp.route("/")
