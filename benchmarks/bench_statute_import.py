@@ -47,6 +47,7 @@ def main() -> None:
             result = {
                 "benchmark": "statute_import", "database": db.engine.dialect.name,
                 "corpus": str(args.corpus), "seconds": round(seconds, 2),
+                "index_seconds": round(report.index_seconds, 2), "indexed": report.indexed,
                 "files": report.files, "imported": report.imported,
                 "skipped": len(report.skipped), "laws": report.laws,
                 "articles": report.articles, "reimport_seconds": round(again.seconds, 2),

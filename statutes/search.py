@@ -25,7 +25,7 @@ from statutes.synonyms import SYNONYMS
 
 FTS_TABLE = "article_search_fts"
 PG_INDEX = "ix_article_search_tsv"
-CANDIDATES = 200
+CANDIDATES = 80
 BATCH = 2000
 INDEX_LAWS_PER_CHUNK = 1000
 PARALLEL_FROM = 5000         # articles; fewer are cut in this process
@@ -51,8 +51,8 @@ CORE_LAWS = frozenset("""
 医疗纠纷预防和处理条例 保障农民工工资支付条例 职工带薪年休假条例 村民委员会组织法 电子商务法
 机动车交通事故责任强制保险条例 法律援助法 噪声污染防治法 个人信息保护法 女职工劳动保护特别规定
 """.split())
-CORE_BOOST = 0.3
-CORE_CANDIDATES = 100
+CORE_BOOST = 0.5
+CORE_CANDIDATES = 50
 # Of two articles covering the question equally, the shorter one is usually the rule itself.
 LENGTH_PENALTY = 0.08
 SHORT_ARTICLE = 80

@@ -1,0 +1,115 @@
+"""Benchmark: how well statute search answers questions in plain Chinese, against plain BM25.
+
+Imports the corpus into a database (a fresh SQLite file by default; an existing database is
+re-used, since importing again skips unchanged files), then asks three sets of questions: the
+relevance set of tests/test_statute_search.py, and the two sets of benchmarks/statute_questions.py.
+For each set it prints recall@5 (the governing article among the first five) and MRR@10, for
+Concord's search and for a baseline of jieba words ranked by BM25 alone. JSON on the last line.
+
+    .venv/bin/python benchmarks/bench_statute_quality.py
+    .venv/bin/python benchmarks/bench_statute_quality.py --database-url sqlite:////tmp/full.sqlite3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+sys.path.insert(0, str(PROJECT / "tests"))
+sys.path.insert(0, str(PROJECT / "benchmarks"))
+
+from sqlalchemy import select  # noqa: E402
+
+import statute_questions  # noqa: E402
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from statutes import search as statute_search  # noqa: E402
+from statutes.importer import import_corpus  # noqa: E402
+from statutes.models import Article, Law  # noqa: E402
+
+
+class Found:
+    """A hit of either engine, as the relevance sets see it."""
+
+    def __init__(self, law_title: str, short_title: str, book: str | None, article: str):
+        self.law_title, self.short_title, self.book, self.article = (
+            law_title, short_title, book, article)
+
+
+def concord(question: str) -> list[Found]:
+    return [Found(h.law_title, h.short_title, h.book, h.article)
+            for h in statute_search.search(question, 10)]
+
+
+def baseline(question: str) -> list[Found]:
+    """jieba search-mode words, OR-ed, ranked by the database's BM25 alone."""
+    words = [w for w in statute_search._clean(statute_search._jieba().cut_for_search(question))
+             if w not in statute_search.STOP_WORDS]
+    concepts = [statute_search.Concept(w, [(w, [w])]) for w in dict.fromkeys(words)]
+    if not concepts:
+        return []
+    ranked = statute_search._candidates(concepts, 10)
+    rows = {r.id: r for r in db.session.execute(
+        select(Article.id, Article.label, Law.title, Law.short_title, Law.book)
+        .join(Law, Law.id == Article.law_id)
+        .where(Article.id.in_([i for i, _ in ranked])))}
+    return [Found(rows[i].title, rows[i].short_title, rows[i].book, rows[i].label)
+            for i, _ in ranked if i in rows]
+
+
+def by_title_fragment(hit: Found, expected: dict) -> bool:
+    return any(fragment in hit.law_title and (not labels or hit.article in labels)
+               for fragment, labels in expected.items())
+
+
+def by_short_title_and_book(hit: Found, expected: dict) -> bool:
+    labels = expected.get(f"{hit.short_title}{hit.book or ''}")
+    return labels is not None and (not labels or hit.article in labels)
+
+
+def measure(engine, questions, governs) -> dict:
+    recall, reciprocal = 0, 0.0
+    for question, expected in questions:
+        hits = engine(question)
+        rank = next((n for n, hit in enumerate(hits, 1) if governs(hit, expected)), None)
+        recall += rank is not None and rank <= 5
+        reciprocal += 1 / rank if rank else 0.0
+        db.session.rollback()
+    return {"questions": len(questions), "recall_at_5": round(recall / len(questions), 3),
+            "mrr_at_10": round(reciprocal / len(questions), 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "statutes-full")
+    parser.add_argument("--database-url", default=None,
+                        help="a database to import into (default: SQLite in a temporary folder)")
+    args = parser.parse_args()
+    import test_statute_search as relevance
+    sets = {"relevance_set": (relevance.RELEVANCE, by_short_title_and_book),
+            "fresh": (statute_questions.FRESH, by_title_fragment),
+            "unseen": (statute_questions.UNSEEN, by_title_fragment)}
+    with tempfile.TemporaryDirectory() as tmp:
+        url = args.database_url or f"sqlite:///{Path(tmp) / 'statutes-quality.sqlite3'}"
+        app = create_app(None, SQLALCHEMY_DATABASE_URI=url)
+        with app.app_context():
+            db.create_all()
+            report = import_corpus(args.corpus)
+            result = {"benchmark": "statute_quality", "database": db.engine.dialect.name,
+                      "corpus": str(args.corpus), "articles": report.articles}
+            for name, (questions, governs) in sets.items():
+                result[name] = {"concord": measure(concord, questions, governs),
+                                "baseline_bm25": measure(baseline, questions, governs)}
+                print(name, result[name], file=sys.stderr)
+            result["target"] = {"recall_at_5": 0.90, "mrr_at_10": 0.75}
+            db.session.remove()
+            db.engine.dispose()
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
