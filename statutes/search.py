@@ -28,7 +28,7 @@ PG_INDEX = "ix_article_search_tsv"
 CANDIDATES = 80
 BATCH = 2000
 INDEX_LAWS_PER_CHUNK = 1000
-PARALLEL_FROM = 5000         # articles; fewer are cut in this process
+PARALLEL_FROM = 20000        # articles; fewer are cut in this process
 STOP_WORDS = frozenset("""
 的 了 是 我 你 他 她 它 我们 你们 他们 她们 怎么 怎么办 怎样 如何 吗 呢 吧 啊 呀 什么 可以 能 能否 能不能
 会 要 想 请问 请 问 一下 应该 应当 有 没有 没 不 和 与 及 或 或者 在 被 把 给 对 向 从 就 都 也 还 又 很 太
