@@ -25,6 +25,7 @@ from cases.services import SessionNotAllowed, StaleCaseError, fire_transition, r
 from cases.views import bp
 from mediators.choice import CHOICE_EVENT_TITLES, settle as settle_choice
 from mediators.models import Mediator
+from statutes.citations import CITATION_EVENT_DETAILS, CITATION_EVENT_TITLES
 from workflows import (AGREEMENT_ITEMS, STATES, TERMINAL_STATES, TRIGGERS, TransitionError,
                        allowed_triggers, clocks_for)
 from workflows import vocabulary as flow_vocabulary
@@ -36,7 +37,7 @@ ACTION_ORDER = ["accept", "assign", "reach_agreement", "apply_confirmation", "co
                 "transfer", "reject_confirmation", "decline", "terminate", "withdraw"]
 
 EVENT_TITLES = {"register": N_("Registered"), "record_session": N_("Session recorded"),
-                **CHOICE_EVENT_TITLES}
+                **CHOICE_EVENT_TITLES, **CITATION_EVENT_TITLES}
 
 # What the timeline shows of each event's data: (key, label msgid, how to show the value),
 # where the value is shown through a vocabulary, or as a centre, mediator, date or plain text.
@@ -66,6 +67,7 @@ EVENT_DETAILS: dict[str, tuple[tuple[str, str, object], ...]] = {
     "follow_up": (("performance", N_("Performance"), flow_vocabulary.PERFORMANCE_RESULTS),),
     "record_session": (("held_at", N_("Held at"), "datetime"),
                        ("mode", N_("Mode"), case_vocabulary.SESSION_MODES)),
+    **CITATION_EVENT_DETAILS,
 }
 
 
