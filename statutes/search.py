@@ -2,7 +2,8 @@
 
 Every article gets one row in `article_search` whose `tokens` are the jieba search-mode words of
 the law's short title, its heading path and its text. SQLite ranks candidates with an FTS5 table
-(bm25), PostgreSQL with a GIN index on to_tsvector('simple', tokens) (ts_rank_cd). The question's
+(bm25), PostgreSQL with a stored tsvector under a GIN index (ts_rank_cd); both structures live
+outside the models and are created by ensure_search_index(). The question's
 words, minus stop words and each widened by `SYNONYMS`, are OR-ed; the best candidates are then
 re-ranked here: how many of the question's concepts an article covers, the database score, the
 level of the law (national law first) and its status (in force first).
@@ -24,7 +25,10 @@ from statutes.models import Article, ArticleSearch, Law, StatuteNode
 from statutes.synonyms import SYNONYMS
 
 FTS_TABLE = "article_search_fts"
-PG_INDEX = "ix_article_search_tsv"
+PG_TABLE = "article_search_tsv"
+FTS_VOCAB = "article_search_vocab"
+COMMON_DF = 10000            # articles: a word in more of them is too common to look for
+PG_INDEX = "ix_article_search_tsv_gin"
 CANDIDATES = 80
 BATCH = 2000
 INDEX_LAWS_PER_CHUNK = 1000
@@ -169,9 +173,17 @@ def ensure_search_index(force: bool = False) -> None:
         if conn.dialect.name == "sqlite":
             conn.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} "
                               "USING fts5(tokens)"))
+            conn.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_VOCAB} "
+                              f"USING fts5vocab({FTS_TABLE}, 'row')"))
         elif conn.dialect.name == "postgresql":
-            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON article_search "
-                              "USING gin (to_tsvector('simple', tokens))"))
+            # The tsvector is stored: ranking recomputed from text would cost a parse of
+            # every matching article.
+            conn.execute(text("DROP INDEX IF EXISTS ix_article_search_tsv"))
+            conn.execute(text(f"CREATE TABLE IF NOT EXISTS {PG_TABLE} (article_id integer "
+                              "PRIMARY KEY REFERENCES articles (id) ON DELETE CASCADE, "
+                              "tsv tsvector NOT NULL)"))
+            conn.execute(text(f"CREATE INDEX IF NOT EXISTS {PG_INDEX} ON {PG_TABLE} "
+                              "USING gin (tsv)"))
     _ENSURED.add(key)
 
 
@@ -196,6 +208,7 @@ def index_articles(law_ids: Iterable[int] | None = None, workers: int | None = N
     Cutting the texts into words takes most of the time: a large batch is shared out among
     the machine's cores."""
     ensure_search_index(force=True)
+    _DF_CACHE.clear()
     with db.engine.begin() as conn:
         if law_ids is None:
             _drop_every_search_row(conn)
@@ -211,22 +224,25 @@ def drop_search_rows(conn, law_ids: list[int]) -> None:
     """Remove the search rows of these laws (before their articles are replaced)."""
     if not law_ids:
         return
-    if conn.dialect.name == "sqlite" and _fts_exists(conn):
-        conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid IN (SELECT article_id FROM "
+    if _full_text_exists(conn):
+        table, column = ((FTS_TABLE, "rowid") if conn.dialect.name == "sqlite"
+                         else (PG_TABLE, "article_id"))
+        conn.execute(text(f"DELETE FROM {table} WHERE {column} IN (SELECT article_id FROM "
                           "article_search WHERE law_id IN :ids)")
                      .bindparams(bindparam("ids", expanding=True)), {"ids": law_ids})
     conn.execute(delete(search_t).where(search_t.c.law_id.in_(law_ids)))
 
 
 def _drop_every_search_row(conn) -> None:
-    if conn.dialect.name == "sqlite":
-        conn.execute(text(f"DELETE FROM {FTS_TABLE}"))
+    conn.execute(text(f"DELETE FROM {FTS_TABLE if conn.dialect.name == 'sqlite' else PG_TABLE}"))
     conn.execute(delete(search_t))
 
 
-def _fts_exists(conn) -> bool:
-    return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :n"),
-                        {"n": FTS_TABLE}).first() is not None
+def _full_text_exists(conn) -> bool:
+    if conn.dialect.name == "sqlite":
+        return conn.execute(text("SELECT 1 FROM sqlite_master WHERE name = :n"),
+                            {"n": FTS_TABLE}).first() is not None
+    return conn.execute(text("SELECT to_regclass(:n)"), {"n": PG_TABLE}).scalar() is not None
 
 
 def _index_chunk(conn, law_ids: list[int], workers: int | None) -> int:
@@ -249,6 +265,11 @@ def _index_chunk(conn, law_ids: list[int], workers: int | None) -> int:
         if sqlite:
             conn.execute(text(f"INSERT INTO {FTS_TABLE}(rowid, tokens) VALUES (:r, :t)"),
                          [{"r": r["article_id"], "t": r["tokens"]} for r in chunk])
+    if not sqlite:
+        conn.execute(text(f"INSERT INTO {PG_TABLE} (article_id, tsv) SELECT article_id, "
+                          "to_tsvector('simple', tokens) FROM article_search "
+                          "WHERE law_id IN :ids")
+                     .bindparams(bindparam("ids", expanding=True)), {"ids": law_ids})
     return len(rows)
 
 
@@ -267,21 +288,50 @@ def _tokenize(sources: list[str], workers: int | None) -> list[str]:
 def _fts_query(concepts: list[Concept]) -> str:
     def quote(word):
         return '"' + word.replace('"', '""') + '"'
-    ors = []
-    for concept in concepts:
-        for _, parts in concept.alternatives:
-            ors.append("(" + " AND ".join(quote(p) for p in parts) + ")")
-    return " OR ".join(ors)
+    return " OR ".join("(" + " AND ".join(quote(p) for p in parts) + ")"
+                       for parts in _telling_alternatives(concepts))
 
 
 def _ts_query(concepts: list[Concept]) -> str:
     def quote(word):
         return "'" + word.replace("'", "''").replace("\\", "") + "'"
-    ors = []
-    for concept in concepts:
-        for _, parts in concept.alternatives:
-            ors.append("(" + " & ".join(quote(p) for p in parts) + ")")
-    return " | ".join(ors)
+    return " | ".join("(" + " & ".join(quote(p) for p in parts) + ")"
+                      for parts in _telling_alternatives(concepts))
+
+
+def _telling_alternatives(concepts: list[Concept]) -> list[list[str]]:
+    """The alternatives worth asking the database for. One made only of words found in a
+    large share of the library (工作, 管理, 责任 …) would have it rank most articles for little
+    gain; such words still count when the candidates are re-ranked."""
+    alternatives = list(dict.fromkeys(tuple(parts) for c in concepts
+                                      for _, parts in c.alternatives))
+    frequencies = document_frequencies({p for parts in alternatives for p in parts})
+    telling = [list(parts) for parts in alternatives
+               if not all(frequencies.get(p, 0) > COMMON_DF for p in parts)]
+    return telling or [list(parts) for parts in alternatives]
+
+
+_DF_CACHE: dict[tuple[str, str], int] = {}
+
+
+def document_frequencies(words: set[str]) -> dict[str, int]:
+    """How many articles contain each word, remembered by this process (reset by indexing)."""
+    key = db.engine.url.render_as_string(hide_password=True)
+    missing = sorted(w for w in words if (key, w) not in _DF_CACHE)
+    if missing:
+        if db.engine.dialect.name == "sqlite":
+            found = dict(db.session.execute(
+                text(f"SELECT term, doc FROM {FTS_VOCAB} WHERE term IN :w")
+                .bindparams(bindparam("w", expanding=True)), {"w": missing}).all())
+        else:
+            found = {w: db.session.execute(
+                text(f"SELECT count(*) FROM {PG_TABLE} WHERE tsv @@ "
+                     "to_tsquery('simple', :q)"),
+                {"q": "'" + w.replace("'", "''").replace("\\", "") + "'"}).scalar()
+                for w in missing}
+        for word in missing:
+            _DF_CACHE[(key, word)] = found.get(word, 0)
+    return {w: _DF_CACHE[(key, w)] for w in words}
 
 
 def _law_filter(level: str | None, include_local: bool, in_force_only: bool,
@@ -317,15 +367,16 @@ def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
                  f"WHERE {FTS_TABLE} MATCH :q{narrow} ORDER BY bm25({FTS_TABLE}) LIMIT :n"),
             {"q": query, "n": limit, **params}).all()
     else:
+        ensure_search_index()
         narrow, params = _law_filter(level, include_local, in_force_only,
-                                     "article_search.article_id")
+                                     f"{PG_TABLE}.article_id")
         query = _ts_query(concepts)
         if core_only:
             query = f"({query}) & {CORE_TOKEN}"
         rows = db.session.execute(
-            text("SELECT article_id, ts_rank_cd(to_tsvector('simple', tokens), q) AS s "
-                 "FROM article_search, to_tsquery('simple', :q) q "
-                 f"WHERE to_tsvector('simple', tokens) @@ q{narrow} ORDER BY s DESC LIMIT :n"),
+            text(f"SELECT article_id, ts_rank_cd(tsv, q) AS s "
+                 f"FROM {PG_TABLE}, to_tsquery('simple', :q) q "
+                 f"WHERE tsv @@ q{narrow} ORDER BY s DESC LIMIT :n"),
             {"q": query, "n": limit, **params}).all()
     return [(row[0], float(row[1])) for row in rows]
 

@@ -445,7 +445,8 @@ def test_case_page_without_a_search_index_shows_no_suggestions(app, staged, worl
 def test_case_page_with_the_search_table_missing_shows_no_suggestions(app, staged, world):
     """A real database error (the table renamed away), not a mock: the transaction recovers."""
     case = staged()
-    table = "article_search_fts" if db.engine.dialect.name == "sqlite" else "article_search"
+    from statutes.search import FTS_TABLE, PG_TABLE
+    table = FTS_TABLE if db.engine.dialect.name == "sqlite" else PG_TABLE
     db.session.execute(text(f"ALTER TABLE {table} RENAME TO {table}_off"))
     db.session.commit()
     try:
