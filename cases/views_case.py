@@ -17,6 +17,7 @@ from app.templating import short_date
 from app.workdays import clock_settings, today, working_calendar
 from cases import vocabulary as case_vocabulary
 from cases.access import can_fire, can_record_session, can_view, case_for_user, require
+from cases.documents import DOCUMENT_EVENT_TITLES
 from cases.action_forms import (ACTION_FORMS, ActionForm, SessionForm, VersionedForm,
                                 action_form, session_form)
 from cases.lifecycle import lifecycle_svg
@@ -37,7 +38,8 @@ ACTION_ORDER = ["accept", "assign", "reach_agreement", "apply_confirmation", "co
                 "transfer", "reject_confirmation", "decline", "terminate", "withdraw"]
 
 EVENT_TITLES = {"register": N_("Registered"), "record_session": N_("Session recorded"),
-                **CHOICE_EVENT_TITLES, **CITATION_EVENT_TITLES}
+                **CHOICE_EVENT_TITLES, **CITATION_EVENT_TITLES,
+                **DOCUMENT_EVENT_TITLES}
 
 # What the timeline shows of each event's data: (key, label msgid, how to show the value),
 # where the value is shown through a vocabulary, or as a centre, mediator, date or plain text.

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.extensions import db
 from app.workdays import today
+from cases import documents
 from cases.access import can_fire, case_for_user, require
 from cases.models import Case, CaseParty
 from mediators import choice, conflicts
@@ -73,8 +74,9 @@ def issue_codes(case_id: int):
     link_id = request.form.get("party", type=int)
     links = [link for link in case.links if link_id in (None, link.id)] or abort(404)
     codes = choice.issue_access_codes(case, current_user, links)
+    notices = documents.issue_acceptance_notices(case, current_user, codes)
     response = make_response(render_template(
-        "mediators/choice/codes.html", case=case, links=links, codes=codes,
+        "mediators/choice/codes.html", case=case, links=links, codes=codes, notices=notices,
         format_code=choice.format_code, party_url=url_for("party.sign_in", _external=True)))
     response.headers["Cache-Control"] = "no-store"
     return response
