@@ -25,6 +25,8 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = os.environ.get("CONCORD_TIMEZONE", "Asia/Shanghai")
     LANGUAGES = {"zh_Hans_CN": "中文", "en": "English"}
     CASES_PER_PAGE = int(os.environ.get("CONCORD_CASES_PER_PAGE", "25"))
+    # Public address printed in documents' verification links (else the request's host).
+    DOCUMENTS_BASE_URL = os.environ.get("CONCORD_DOCUMENTS_BASE_URL") or None
     STATUTES_DIR = os.environ.get("CONCORD_STATUTES_DIR", str(BASE_DIR.parent / "shared" / "statutes"))
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # uploads (mediator lists) are refused above this
     SESSION_COOKIE_HTTPONLY = True
