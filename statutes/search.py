@@ -2,7 +2,7 @@
 
 Every article gets one row in `article_search` whose `tokens` are the jieba search-mode words of
 the law's short title, its heading path and its text. SQLite ranks candidates with an FTS5 table
-(bm25), PostgreSQL with a stored tsvector under a GIN index (ts_rank_cd); both structures live
+(bm25), PostgreSQL with a stored tsvector under a GIN index (ts_rank); both structures live
 outside the models and are created by ensure_search_index(). The question's
 words, minus stop words and each widened by `SYNONYMS`, are OR-ed; the best candidates are then
 re-ranked here: how many of the question's concepts an article covers, the database score, the
@@ -315,7 +315,8 @@ _DF_CACHE: dict[tuple[str, str], int] = {}
 
 
 def document_frequencies(words: set[str]) -> dict[str, int]:
-    """How many articles contain each word, remembered by this process (reset by indexing)."""
+    """How many articles contain each word (on PostgreSQL, up to COMMON_DF + 1), remembered by
+    this process and forgotten when it indexes."""
     key = db.engine.url.render_as_string(hide_password=True)
     missing = sorted(w for w in words if (key, w) not in _DF_CACHE)
     if missing:
@@ -324,10 +325,12 @@ def document_frequencies(words: set[str]) -> dict[str, int]:
                 text(f"SELECT term, doc FROM {FTS_VOCAB} WHERE term IN :w")
                 .bindparams(bindparam("w", expanding=True)), {"w": missing}).all())
         else:
+            # Counted up to just past COMMON_DF: all the query needs to know.
             found = {w: db.session.execute(
-                text(f"SELECT count(*) FROM {PG_TABLE} WHERE tsv @@ "
-                     "to_tsquery('simple', :q)"),
-                {"q": "'" + w.replace("'", "''").replace("\\", "") + "'"}).scalar()
+                text(f"SELECT count(*) FROM (SELECT 1 FROM {PG_TABLE} WHERE tsv @@ "
+                     "to_tsquery('simple', :q) LIMIT :n) AS matches"),
+                {"q": "'" + w.replace("'", "''").replace("\\", "") + "'",
+                 "n": COMMON_DF + 1}).scalar()
                 for w in missing}
         for word in missing:
             _DF_CACHE[(key, word)] = found.get(word, 0)
@@ -374,7 +377,7 @@ def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
         if core_only:
             query = f"({query}) & {CORE_TOKEN}"
         rows = db.session.execute(
-            text(f"SELECT article_id, ts_rank_cd(tsv, q) AS s "
+            text(f"SELECT article_id, ts_rank(tsv, q) AS s "
                  f"FROM {PG_TABLE}, to_tsquery('simple', :q) q "
                  f"WHERE tsv @@ q{narrow} ORDER BY s DESC LIMIT :n"),
             {"q": query, "n": limit, **params}).all()
