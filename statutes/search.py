@@ -367,7 +367,8 @@ def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
             query = f"({query}) AND {CORE_TOKEN}"
         rows = db.session.execute(
             text(f"SELECT rowid, -bm25({FTS_TABLE}) AS s FROM {FTS_TABLE} "
-                 f"WHERE {FTS_TABLE} MATCH :q{narrow} ORDER BY bm25({FTS_TABLE}) LIMIT :n"),
+                 f"WHERE {FTS_TABLE} MATCH :q{narrow} "
+                 f"ORDER BY bm25({FTS_TABLE}), rowid LIMIT :n"),   # ties in a fixed order
             {"q": query, "n": limit, **params}).all()
     else:
         ensure_search_index()
@@ -379,7 +380,7 @@ def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
         rows = db.session.execute(
             text(f"SELECT article_id, ts_rank(tsv, q) AS s "
                  f"FROM {PG_TABLE}, to_tsquery('simple', :q) q "
-                 f"WHERE tsv @@ q{narrow} ORDER BY s DESC LIMIT :n"),
+                 f"WHERE tsv @@ q{narrow} ORDER BY s DESC, article_id LIMIT :n"),
             {"q": query, "n": limit, **params}).all()
     return [(row[0], float(row[1])) for row in rows]
 
