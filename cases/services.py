@@ -185,8 +185,9 @@ def source_ref_taken(source: str, source_ref: str) -> bool:
 
 
 def register_case(data: IntakeData, actor: User | None, today: date | None = None,
-                  at: datetime | None = None) -> Case:
-    """Register a dispute (登记): number it, link its parties, start the acceptance clock."""
+                  at: datetime | None = None, audit_data: dict | None = None) -> Case:
+    """Register a dispute (登记): number it, link its parties, start the acceptance clock.
+    `audit_data` is added to the registration's audit event (e.g. which integration sent it)."""
     errors = check_intake(data)
     if errors:
         raise IntakeError(errors)
@@ -221,13 +222,15 @@ def register_case(data: IntakeData, actor: User | None, today: date | None = Non
                 agent_phone=party_data.agent_phone or None,
                 agent_relation=party_data.agent_relation or None))
         try:
-            db.session.flush()
+            with db.session.begin_nested():      # a failed flush leaves the transaction usable
+                db.session.flush()
         except IntegrityError:
             if data.source_ref and source_ref_taken(data.source, data.source_ref):
                 raise IntakeError({"source_ref": DUPLICATE_REFERENCE}) from None
             raise
         record_event(case, "register", None, "registered", actor,
-                     data={"number": case.number, "source": case.source}, at=at)
+                     data={"number": case.number, "source": case.source, **(audit_data or {})},
+                     at=at)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -328,3 +331,26 @@ def record_session(case: Case, actor: User | None, *, held_at: datetime, mode: s
         record_event(case, "record_session", case.status, case.status, actor,
                      data={"held_at": held_at.isoformat(), "mode": mode}, at=at)
     return session
+
+
+def next_sequences(centre_id: int, year: int, count: int) -> range:
+    """Take `count` consecutive numbers of the centre's sequence for the year at once, inside
+    the caller's transaction (the batched form of next_sequence, same locking and no gaps)."""
+    if count < 1:
+        raise ValueError("count must be positive")
+    for _ in range(5):
+        last = db.session.execute(
+            update(CaseSequence)
+            .where(CaseSequence.centre_id == centre_id, CaseSequence.year == year)
+            .values(last_value=CaseSequence.last_value + count)
+            .returning(CaseSequence.last_value)
+        ).scalar()
+        if last is not None:
+            return range(last - count + 1, last + 1)
+        try:
+            with db.session.begin_nested():
+                db.session.add(CaseSequence(centre_id=centre_id, year=year, last_value=count))
+            return range(1, count + 1)
+        except IntegrityError:
+            continue  # another intake created the row first; take the numbers from it
+    raise RuntimeError("could not allocate case numbers")
