@@ -52,6 +52,7 @@ def demo_logins():
 
 def init_app(app: Flask) -> None:
     from app.api.cli import api_token_cli
+    from cases.bulk_cli import cases_cli
     from cases.document_cli import documents_cli
     from statutes.cli import statutes_cli
     app.cli.add_command(audit_cli)
@@ -59,3 +60,4 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(statutes_cli)
     app.cli.add_command(documents_cli)
     app.cli.add_command(api_token_cli)
+    app.cli.add_command(cases_cli)
