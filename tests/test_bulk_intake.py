@@ -132,7 +132,8 @@ def test_preview_counts_and_reasons_write_nothing(world):
     assert reasons[5] == [("facts", "Describe what happened."), ("claims",
                                                                  "State what the applicant asks for.")]
     assert reasons[6][0][0] == "category" and "城市管理" in report.errors[2].problems[0].text()
-    assert reasons[7][0][0] == "source_ref" and "line 2" in report.errors[3].problems[0].text()
+    assert reasons[7][0][0] == "source_ref" and report.errors[3].problems[0].params == {"line": 2}
+    assert "2" in report.errors[3].problems[0].text()
     assert reasons[8][0][0] == "applicant.phone"
     assert reasons[9][0][0] == "source_ref"
     assert count(Case) == 0
