@@ -12,8 +12,6 @@ import re
 import secrets
 import threading
 import time
-import warnings
-import zipfile
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -36,9 +34,9 @@ from cases.bulk_models import CaseImportBatch
 from cases.models import Case, CaseParty, Party
 from cases.services import IntakeData, PartyData, format_case_number, next_sequences
 from cases.vocabulary import CATEGORIES, PARTY_KINDS
-from mediators.importing import (CONTROL_CHARS, OLD_EXCEL_MAGIC, TOKEN_PATTERN, ZIP_MAGIC, FileProblem, Problem,
-                                 _csv_rows, cell_text, header_key, label_key, vocabulary_keys,
-                                 write_workbook)
+from mediators.importing import (CONTROL_CHARS, TOKEN_PATTERN, FileProblem, Problem, Sheet,
+                                 SheetLimits, cell_text, header_key, label_key, read_sheet,
+                                 vocabulary_keys, write_workbook)
 from workflows.i18n import N_
 
 MAX_BYTES = 64 * 1024 * 1024
@@ -179,86 +177,14 @@ def field_label(key: str) -> str:
 
 # ---- reading files -----------------------------------------------------------------------
 
-@dataclass
-class Sheet:
-    """The header row of a file and its later non-empty rows, each with its line number."""
-
-    headers: list[str]
-    rows: list[tuple[int, list]]
+NO_CASES = N_("The file has a header row but no cases below it.")
 
 
 def read_file(filename: str, content: bytes) -> Sheet:
     """Read a CSV (UTF-8 with or without BOM, UTF-16, GB18030) or XLSX export; FileProblem
     with the reason when it cannot be read or breaks a limit."""
-    if not content:
-        raise FileProblem(N_("The file is empty."))
-    if len(content) > MAX_BYTES:
-        raise FileProblem(N_("The file is larger than %(mb)s MB; split it into smaller files."),
-                          mb=MAX_BYTES // (1024 * 1024))
-    suffix = Path(filename or "").suffix.lower()
-    if content.startswith(OLD_EXCEL_MAGIC):
-        raise FileProblem(N_("This is an old Excel file (.xls); save it as .xlsx or CSV and "
-                             "upload that."))
-    if content.startswith(ZIP_MAGIC):
-        rows = _xlsx_rows(content)
-    elif suffix in (".csv", ".txt", ""):
-        rows = _csv_rows(content)
-    elif suffix == ".xlsx":
-        raise FileProblem(N_("This file is not a valid XLSX workbook."))
-    else:
-        raise FileProblem(N_("Choose a CSV or XLSX file (this one is %(suffix)s)."),
-                          suffix=suffix)
-    return _sheet(rows)
-
-
-def _sheet(rows: Iterable[list]) -> Sheet:
-    headers: list[str] | None = None
-    data: list[tuple[int, list]] = []
-    for line, row in enumerate(rows, start=1):
-        row = list(row[:MAX_COLUMNS])
-        if not any(cell_text(v) for v in row):
-            continue
-        if headers is None:
-            headers = [cell_text(v) for v in row]
-            continue
-        if len(data) >= MAX_ROWS:
-            raise FileProblem(N_("The file has more than %(max)s rows; split it into smaller "
-                                 "files."), max=f"{MAX_ROWS:,}")
-        data.append((line, row))
-    if headers is None:
-        raise FileProblem(N_("The file is empty."))
-    if not data:
-        raise FileProblem(N_("The file has a header row but no cases below it."))
-    return Sheet(headers, data)
-
-
-def _xlsx_rows(content: bytes) -> list[list]:
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unzipped = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise FileProblem(N_("This file is not a valid XLSX workbook.")) from None
-    if unzipped > MAX_UNZIPPED_BYTES:
-        raise FileProblem(N_("This workbook is too large once unpacked."))
-    import openpyxl
-    rows: list[list] = []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # openpyxl warns about styles of other programs
-            book = openpyxl.load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-            try:
-                for row in book.worksheets[0].iter_rows(values_only=True):
-                    rows.append(list(row[:MAX_COLUMNS]))
-                    if len(rows) > MAX_ROWS + 100:
-                        raise FileProblem(N_("The file has more than %(max)s rows; split it "
-                                             "into smaller files."), max=f"{MAX_ROWS:,}")
-            finally:
-                book.close()
-    except FileProblem:
-        raise
-    except Exception:  # openpyxl raises many kinds of error on a damaged or foreign file
-        raise FileProblem(N_("This file is not a valid XLSX workbook.")) from None
-    return rows
+    return read_sheet(filename, content, SheetLimits(MAX_BYTES, MAX_ROWS, MAX_COLUMNS,
+                                                     MAX_UNZIPPED_BYTES, NO_CASES))
 
 
 def column_names(headers: list[str]) -> list[str]:

@@ -150,20 +150,36 @@ class Sheet:
     rows: list[tuple[int, list]]
 
 
-def read_sheet(filename: str, content: bytes) -> Sheet:
+@dataclass(frozen=True)
+class SheetLimits:
+    """What an uploaded spreadsheet may hold, and what to say when it has no data rows."""
+
+    max_bytes: int
+    max_rows: int
+    max_columns: int
+    max_unzipped_bytes: int          # an XLSX is a zip: refuse "zip bombs"
+    no_rows: str                     # msgid
+
+
+NO_MEDIATORS = N_("The file has a header row but no mediators below it.")
+
+
+def read_sheet(filename: str, content: bytes, limits: SheetLimits | None = None) -> Sheet:
     """Read a CSV (UTF-8 with or without BOM, UTF-16, or GB18030) or XLSX file; FileProblem
-    with the reason when it cannot be read or breaks a limit."""
+    with the reason when it cannot be read or breaks a limit (by default, a mediator list's)."""
+    limits = limits or SheetLimits(MAX_BYTES, MAX_ROWS, MAX_COLUMNS, MAX_UNZIPPED_BYTES,
+                                   NO_MEDIATORS)
     if not content:
         raise FileProblem(N_("The file is empty."))
-    if len(content) > MAX_BYTES:
+    if len(content) > limits.max_bytes:
         raise FileProblem(N_("The file is larger than %(mb)s MB; split it into smaller files."),
-                          mb=MAX_BYTES // (1024 * 1024))
+                          mb=limits.max_bytes // (1024 * 1024))
     suffix = Path(filename or "").suffix.lower()
     if content.startswith(OLD_EXCEL_MAGIC):
         raise FileProblem(N_("This is an old Excel file (.xls); save it as .xlsx or CSV and "
                              "upload that."))
     if content.startswith(ZIP_MAGIC):
-        rows = _xlsx_rows(content)
+        rows = _xlsx_rows(content, limits)
     elif suffix in (".csv", ".txt", ""):
         rows = _csv_rows(content)
     elif suffix == ".xlsx":
@@ -171,7 +187,7 @@ def read_sheet(filename: str, content: bytes) -> Sheet:
     else:
         raise FileProblem(N_("Choose a CSV or XLSX file (this one is %(suffix)s)."),
                           suffix=suffix)
-    return _sheet(rows)
+    return _sheet(rows, limits)
 
 
 def read_upload(file) -> tuple[bytes, str]:
@@ -184,24 +200,24 @@ def read_upload(file) -> tuple[bytes, str]:
     return content, file.filename
 
 
-def _sheet(rows: Iterable[list]) -> Sheet:
+def _sheet(rows: Iterable[list], limits: SheetLimits) -> Sheet:
     headers: list[str] | None = None
     data: list[tuple[int, list]] = []
     for line, row in enumerate(rows, start=1):
-        row = list(row[:MAX_COLUMNS])
+        row = list(row[:limits.max_columns])
         if not any(cell_text(v) for v in row):
             continue
         if headers is None:
             headers = [cell_text(v) for v in row]
             continue
-        if len(data) >= MAX_ROWS:
+        if len(data) >= limits.max_rows:
             raise FileProblem(N_("The file has more than %(max)s rows; split it into smaller "
-                                 "files."), max=f"{MAX_ROWS:,}")
+                                 "files."), max=f"{limits.max_rows:,}")
         data.append((line, row))
     if headers is None:
         raise FileProblem(N_("The file is empty."))
     if not data:
-        raise FileProblem(N_("The file has a header row but no mediators below it."))
+        raise FileProblem(limits.no_rows)
     return Sheet(headers, data)
 
 
@@ -233,13 +249,13 @@ def _csv_rows(content: bytes) -> list[list[str]]:
                              "cell that is too long).")) from None
 
 
-def _xlsx_rows(content: bytes) -> list[list]:
+def _xlsx_rows(content: bytes, limits: SheetLimits) -> list[list]:
     try:
         with zipfile.ZipFile(io.BytesIO(content)) as archive:
             unzipped = sum(info.file_size for info in archive.infolist())
     except (zipfile.BadZipFile, ValueError, OSError):
         raise FileProblem(N_("This file is not a valid XLSX workbook.")) from None
-    if unzipped > MAX_UNZIPPED_BYTES:
+    if unzipped > limits.max_unzipped_bytes:
         raise FileProblem(N_("This workbook is too large once unpacked."))
     import openpyxl
     rows: list[list] = []
@@ -250,8 +266,8 @@ def _xlsx_rows(content: bytes) -> list[list]:
             try:
                 sheet = book.worksheets[0]
                 for row in sheet.iter_rows(values_only=True):
-                    rows.append(list(row[:MAX_COLUMNS]))
-                    if len(rows) > MAX_ROWS + 100:
+                    rows.append(list(row[:limits.max_columns]))
+                    if len(rows) > limits.max_rows + 100:
                         break
             finally:
                 book.close()
