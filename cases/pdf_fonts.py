@@ -127,10 +127,10 @@ def _subset_with_fonttools(source: str, index: int, points: list[int]) -> bytes:
     options.layout_features = []
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=points)
-    font = TTFont(source, fontNumber=index)
-    subsetter.subset(font)
     out = io.BytesIO()
-    font.save(out)
+    with TTFont(source, fontNumber=index) as font:
+        subsetter.subset(font)
+        font.save(out)
     return out.getvalue()
 
 
@@ -250,7 +250,8 @@ def _rare_buckets(source: str, index: int) -> list[list[int]]:
     """The face's other code points, in order, cut into buckets of RARE_BUCKET."""
     from fontTools.ttLib import TTFont
     common = set(common_characters())
-    mapped = TTFont(source, fontNumber=index, lazy=True).getBestCmap()
+    with TTFont(source, fontNumber=index, lazy=True) as font:     # closes the file
+        mapped = font.getBestCmap()
     rest = sorted(point for point in mapped if point not in common)
     return [rest[i:i + RARE_BUCKET] for i in range(0, len(rest), RARE_BUCKET)]
 
