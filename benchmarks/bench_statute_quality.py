@@ -1,8 +1,8 @@
 """Benchmark: how well statute search answers questions in plain Chinese, against plain BM25.
 
 Imports the corpus into a database (a fresh SQLite file by default; an existing database is
-re-used, since importing again skips unchanged files), then asks three sets of questions: the
-relevance set of tests/test_statute_search.py, and the two sets of benchmarks/statute_questions.py.
+re-used, since importing again skips unchanged files), then asks four sets of questions: the
+relevance set of tests/test_statute_search.py, and the three sets of benchmarks/statute_questions.py.
 For each set it prints recall@5 (the governing article among the first five) and MRR@10, for
 Concord's search and for a baseline of jieba words ranked by BM25 alone. JSON on the last line.
 
@@ -92,7 +92,8 @@ def main() -> None:
     import test_statute_search as relevance
     sets = {"relevance_set": (relevance.RELEVANCE, by_short_title_and_book),
             "fresh": (statute_questions.FRESH, by_title_fragment),
-            "unseen": (statute_questions.UNSEEN, by_title_fragment)}
+            "unseen": (statute_questions.UNSEEN, by_title_fragment),
+            "late": (statute_questions.LATE, by_title_fragment)}
     with tempfile.TemporaryDirectory() as tmp:
         url = args.database_url or f"sqlite:///{Path(tmp) / 'statutes-quality.sqlite3'}"
         app = create_app(None, SQLALCHEMY_DATABASE_URI=url)
