@@ -293,10 +293,13 @@ def _fts_query(concepts: list[Concept]) -> str:
 
 
 def _ts_query(concepts: list[Concept]) -> str:
-    def quote(word):
-        return "'" + word.replace("'", "''").replace("\\", "") + "'"
-    return " | ".join("(" + " & ".join(quote(p) for p in parts) + ")"
+    return " | ".join("(" + " & ".join(_ts_word(p) for p in parts) + ")"
                       for parts in _telling_alternatives(concepts))
+
+
+def _ts_word(word: str) -> str:
+    """A word as a PostgreSQL tsquery lexeme."""
+    return "'" + word.replace("'", "''").replace("\\", "") + "'"
 
 
 def _telling_alternatives(concepts: list[Concept]) -> list[list[str]]:
@@ -329,8 +332,7 @@ def document_frequencies(words: set[str]) -> dict[str, int]:
             found = {w: db.session.execute(
                 text(f"SELECT count(*) FROM (SELECT 1 FROM {PG_TABLE} WHERE tsv @@ "
                      "to_tsquery('simple', :q) LIMIT :n) AS matches"),
-                {"q": "'" + w.replace("'", "''").replace("\\", "") + "'",
-                 "n": COMMON_DF + 1}).scalar()
+                {"q": _ts_word(w), "n": COMMON_DF + 1}).scalar()
                 for w in missing}
         for word in missing:
             _DF_CACHE[(key, word)] = found.get(word, 0)
@@ -338,7 +340,7 @@ def document_frequencies(words: set[str]) -> dict[str, int]:
 
 
 def _law_filter(level: str | None, include_local: bool, in_force_only: bool,
-                column: str, core_only: bool = False) -> tuple[str, dict]:
+                column: str) -> tuple[str, dict]:
     """An SQL condition on `column` (an article id) for the narrowing options, and its params."""
     conditions, params = [], {}
     if level:
@@ -358,9 +360,8 @@ def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
                 include_local: bool = True, in_force_only: bool = False,
                 core_only: bool = False) -> list[tuple[int, float]]:
     """(article id, database score, larger is better) for the best `limit` matches."""
-    dialect = db.engine.dialect.name
-    if dialect == "sqlite":
-        ensure_search_index()
+    ensure_search_index()
+    if db.engine.dialect.name == "sqlite":
         narrow, params = _law_filter(level, include_local, in_force_only, f"{FTS_TABLE}.rowid")
         query = _fts_query(concepts)
         if core_only:
@@ -371,7 +372,6 @@ def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
                  f"ORDER BY bm25({FTS_TABLE}), rowid LIMIT :n"),   # ties in a fixed order
             {"q": query, "n": limit, **params}).all()
     else:
-        ensure_search_index()
         narrow, params = _law_filter(level, include_local, in_force_only,
                                      f"{PG_TABLE}.article_id")
         query = _ts_query(concepts)
