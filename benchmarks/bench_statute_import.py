@@ -10,52 +10,38 @@ line; the target is the first import of ../shared/statutes-full in 90 s or less.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from statute_bench import arguments, corpus_database  # also puts the project on sys.path
 
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from statutes.importer import import_corpus  # noqa: E402
+from app.extensions import db
+from statutes.importer import import_corpus
 
 TARGET_S = 90
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "statutes-full")
-    parser.add_argument("--database-url", default=None,
-                        help="an empty database (default: SQLite in a temporary folder)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'statutes-bench.sqlite3'}"
-        app = create_app(None, SQLALCHEMY_DATABASE_URI=url)
-        with app.app_context():
-            db.create_all()
-            started = time.perf_counter()
-            report = import_corpus(args.corpus)
-            seconds = time.perf_counter() - started
-            again = import_corpus(args.corpus)
-            for relative, reason in report.skipped:
-                print(f"skipped {relative}: {reason}", file=sys.stderr)
-            result = {
-                "benchmark": "statute_import", "database": db.engine.dialect.name,
-                "corpus": str(args.corpus), "seconds": round(seconds, 2),
-                "index_seconds": round(report.index_seconds, 2), "indexed": report.indexed,
-                "files": report.files, "imported": report.imported,
-                "skipped": len(report.skipped), "laws": report.laws,
-                "articles": report.articles, "reimport_seconds": round(again.seconds, 2),
-                "reimport_unchanged": again.unchanged, "target_s": TARGET_S,
-                "ok": seconds <= TARGET_S,
-            }
-            db.session.remove()
-            db.engine.dispose()
+    args = arguments(__doc__.splitlines()[0],
+                     "an empty database (default: SQLite in a temporary folder)")
+    with corpus_database(args.database_url):
+        started = time.perf_counter()
+        report = import_corpus(args.corpus)
+        seconds = time.perf_counter() - started
+        again = import_corpus(args.corpus)
+        for relative, reason in report.skipped:
+            print(f"skipped {relative}: {reason}", file=sys.stderr)
+        result = {
+            "benchmark": "statute_import", "database": db.engine.dialect.name,
+            "corpus": str(args.corpus), "seconds": round(seconds, 2),
+            "index_seconds": round(report.index_seconds, 2), "indexed": report.indexed,
+            "files": report.files, "imported": report.imported,
+            "skipped": len(report.skipped), "laws": report.laws,
+            "articles": report.articles, "reimport_seconds": round(again.seconds, 2),
+            "reimport_unchanged": again.unchanged, "target_s": TARGET_S,
+            "ok": seconds <= TARGET_S,
+        }
     print(json.dumps(result, ensure_ascii=False))
 
 

@@ -2,7 +2,7 @@
 
 Imports the corpus into a database (a fresh SQLite file by default; an existing database is
 re-used, since importing again skips unchanged files), then asks four sets of questions: the
-relevance set of tests/test_statute_search.py, and the three sets of benchmarks/statute_questions.py.
+relevance set of tests/test_statute_search.py and the three sets of benchmarks/statute_questions.py.
 For each set it prints recall@5 (the governing article among the first five) and MRR@10, for
 Concord's search and for a baseline of jieba words ranked by BM25 alone. JSON on the last line.
 
@@ -11,21 +11,16 @@ Concord's search and for a baseline of jieba words ranked by BM25 alone. JSON on
 """
 from __future__ import annotations
 
-import argparse
 import json
 import sys
-import tempfile
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from statute_bench import PROJECT, arguments, corpus_database, plain_bm25  # also sets sys.path
+
 sys.path.insert(0, str(PROJECT / "tests"))
-sys.path.insert(0, str(PROJECT / "benchmarks"))
 
 from sqlalchemy import select  # noqa: E402
 
 import statute_questions  # noqa: E402
-from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from statutes import search as statute_search  # noqa: E402
 from statutes.importer import import_corpus  # noqa: E402
@@ -47,12 +42,7 @@ def concord(question: str) -> list[Found]:
 
 def baseline(question: str) -> list[Found]:
     """jieba search-mode words, OR-ed, ranked by the database's BM25 alone."""
-    words = [w for w in statute_search._clean(statute_search._jieba().cut_for_search(question))
-             if w not in statute_search.STOP_WORDS]
-    concepts = [statute_search.Concept(w, [(w, [w])]) for w in dict.fromkeys(words)]
-    if not concepts:
-        return []
-    ranked = statute_search._candidates(concepts, 10)
+    ranked = plain_bm25(question)
     rows = {r.id: r for r in db.session.execute(
         select(Article.id, Article.label, Law.title, Law.short_title, Law.book)
         .join(Law, Law.id == Article.law_id)
@@ -84,31 +74,22 @@ def measure(engine, questions, governs) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "statutes-full")
-    parser.add_argument("--database-url", default=None,
-                        help="a database to import into (default: SQLite in a temporary folder)")
-    args = parser.parse_args()
+    args = arguments(__doc__.splitlines()[0],
+                     "a database to import into (default: SQLite in a temporary folder)")
     import test_statute_search as relevance
     sets = {"relevance_set": (relevance.RELEVANCE, by_short_title_and_book),
             "fresh": (statute_questions.FRESH, by_title_fragment),
             "unseen": (statute_questions.UNSEEN, by_title_fragment),
             "late": (statute_questions.LATE, by_title_fragment)}
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'statutes-quality.sqlite3'}"
-        app = create_app(None, SQLALCHEMY_DATABASE_URI=url)
-        with app.app_context():
-            db.create_all()
-            report = import_corpus(args.corpus)
-            result = {"benchmark": "statute_quality", "database": db.engine.dialect.name,
-                      "corpus": str(args.corpus), "articles": report.articles}
-            for name, (questions, governs) in sets.items():
-                result[name] = {"concord": measure(concord, questions, governs),
-                                "baseline_bm25": measure(baseline, questions, governs)}
-                print(name, result[name], file=sys.stderr)
-            result["target"] = {"recall_at_5": 0.90, "mrr_at_10": 0.75}
-            db.session.remove()
-            db.engine.dispose()
+    with corpus_database(args.database_url):
+        report = import_corpus(args.corpus)
+        result = {"benchmark": "statute_quality", "database": db.engine.dialect.name,
+                  "corpus": str(args.corpus), "articles": report.articles}
+        for name, (questions, governs) in sets.items():
+            result[name] = {"concord": measure(concord, questions, governs),
+                            "baseline_bm25": measure(baseline, questions, governs)}
+            print(name, result[name], file=sys.stderr)
+        result["target"] = {"recall_at_5": 0.90, "mrr_at_10": 0.75}
     print(json.dumps(result, ensure_ascii=False))
 
 

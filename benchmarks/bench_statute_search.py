@@ -12,22 +12,15 @@ p95 ≤ 50 ms over ../shared/statutes-full.
 """
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-PROJECT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(PROJECT))
+from statute_bench import arguments, corpus_database, plain_bm25  # also sets sys.path
 
-from app import create_app  # noqa: E402
-from app.extensions import db  # noqa: E402
-from statutes.importer import import_corpus  # noqa: E402
-from statutes import search as statute_search  # noqa: E402
-from statutes.search import search  # noqa: E402
+from app.extensions import db
+from statutes.importer import import_corpus
+from statutes.search import search
 
 TARGET_P95_MS = 50
 RUNS = 200
@@ -48,55 +41,38 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
 
 
-def plain_bm25(question: str) -> list:
-    """The baseline: jieba search-mode words, OR-ed, the database's BM25 top 10."""
-    words = [w for w in statute_search._clean(statute_search._jieba().cut_for_search(question))
-             if w not in statute_search.STOP_WORDS]
-    concepts = [statute_search.Concept(w, [(w, [w])]) for w in dict.fromkeys(words)]
-    return statute_search._candidates(concepts, 10) if concepts else []
-
-
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=PROJECT.parent / "shared" / "statutes-full")
-    parser.add_argument("--database-url", default=None,
-                        help="an empty database (default: SQLite in a temporary folder)")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{Path(tmp) / 'statutes-search.sqlite3'}"
-        app = create_app(None, SQLALCHEMY_DATABASE_URI=url)
-        with app.app_context():
-            db.create_all()
-            report = import_corpus(args.corpus)
-            for question in QUESTIONS:      # warm: jieba loaded, word counts remembered
-                search(question)
-                db.session.rollback()
-            timings, baseline = [], []
-            for run in range(RUNS):
-                question = QUESTIONS[run % len(QUESTIONS)]
-                started = time.perf_counter()
-                search(question, 10)
-                timings.append((time.perf_counter() - started) * 1000)
-                db.session.rollback()
-                started = time.perf_counter()
-                plain_bm25(question)
-                baseline.append((time.perf_counter() - started) * 1000)
-                db.session.rollback()
-            result = {
-                "benchmark": "statute_search", "database": db.engine.dialect.name,
-                "corpus": str(args.corpus), "articles": report.articles,
-                "indexed": report.indexed, "import_seconds": round(report.seconds, 1),
-                "index_seconds": round(report.index_seconds, 1),
-                "queries": RUNS, "p50_ms": round(statistics.median(timings), 1),
-                "p95_ms": round(percentile(timings, 0.95), 1),
-                "max_ms": round(max(timings), 1),
-                "baseline_bm25_p50_ms": round(statistics.median(baseline), 1),
-                "baseline_bm25_p95_ms": round(percentile(baseline, 0.95), 1),
-                "target_p95_ms": TARGET_P95_MS,
-                "ok": percentile(timings, 0.95) <= TARGET_P95_MS,
-            }
-            db.session.remove()
-            db.engine.dispose()
+    args = arguments(__doc__.splitlines()[0], "a database to import into (default: SQLite "
+                     "in a temporary folder); one holding the corpus already is re-used")
+    with corpus_database(args.database_url):
+        report = import_corpus(args.corpus)
+        for question in QUESTIONS:      # warm: jieba loaded, word counts remembered
+            search(question)
+            db.session.rollback()
+        timings, baseline = [], []
+        for run in range(RUNS):
+            question = QUESTIONS[run % len(QUESTIONS)]
+            started = time.perf_counter()
+            search(question, 10)
+            timings.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+            started = time.perf_counter()
+            plain_bm25(question)
+            baseline.append((time.perf_counter() - started) * 1000)
+            db.session.rollback()
+        result = {
+            "benchmark": "statute_search", "database": db.engine.dialect.name,
+            "corpus": str(args.corpus), "articles": report.articles,
+            "indexed": report.indexed, "import_seconds": round(report.seconds, 1),
+            "index_seconds": round(report.index_seconds, 1),
+            "queries": RUNS, "p50_ms": round(statistics.median(timings), 1),
+            "p95_ms": round(percentile(timings, 0.95), 1),
+            "max_ms": round(max(timings), 1),
+            "baseline_bm25_p50_ms": round(statistics.median(baseline), 1),
+            "baseline_bm25_p95_ms": round(percentile(baseline, 0.95), 1),
+            "target_p95_ms": TARGET_P95_MS,
+            "ok": percentile(timings, 0.95) <= TARGET_P95_MS,
+        }
     print(json.dumps(result, ensure_ascii=False))
 
 
