@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import case as sql_case, func, or_, select
+from sqlalchemy import case as sql_case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.audit import record_event
@@ -26,6 +26,7 @@ from cases.models import Agreement, Case
 from statutes.citation_models import CaseCitation
 from statutes.models import Article, Law
 from statutes.parser import chinese_number
+from statutes.queries import cited_article
 from workflows.i18n import N_
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,6 @@ CANDIDATES = 30           # hits asked of the search, re-ranked by the category'
 QUERY_CHARS = 300         # facts and claims beyond this add noise, not precision
 NOTE_CHARS = 500
 CATEGORY_BONUS = 0.6
-NATIONAL_PREFIX = "中华人民共和国"
 
 # Titles of the events written into the case's history, and the data the timeline shows.
 CITATION_EVENT_TITLES = {
@@ -156,16 +156,10 @@ def article_in_force(name: str, number: int) -> Article:
     """The article of the version in force of the law named by its short or full title.
     Raises CitationError (the law unknown, or no such article in force)."""
     name = law_name(name)
-    named = or_(Law.short_title == name, Law.title == name,
-                Law.title == f"{NATIONAL_PREFIX}{name}")
-    titles = db.session.scalars(select(Law.title).where(named).distinct()).all()
-    if not titles:
+    article, known = cited_article(name, str(number))
+    if not known:
         raise CitationError(N_("No law titled “%(name)s” is in the statute library."),
                             name=name)
-    article = db.session.scalar(
-        select(Article).join(Law, Law.id == Article.law_id)
-        .where(named, Article.number == number, Law.status == "in_force")
-        .order_by(Law.version_date.desc().nulls_last(), Article.id).limit(1))
     if article is None:
         raise CitationError(N_("%(name)s has no article %(number)s in force."),
                             name=name, number=number)

@@ -224,7 +224,7 @@ def cited_article(name: str, reference: str) -> tuple[Article | None, bool]:
     laws = db.session.scalars(
         select(Law).where(named)
         .order_by(case((Law.status == "in_force", 0), else_=1),
-                  Law.version_date.desc(), Law.id)).all()
+                  Law.version_date.desc().nulls_last(), Law.id)).all()
     for law in laws:
         if law.status != "in_force":
             break
