@@ -85,13 +85,17 @@ translations: $(STAMP)
 	fi
 
 # Migrate, load the demo data on first run (it prints the demo logins either way), import
-# the statutes (unchanged files are skipped; changed laws are indexed for search), serve.
+# the statutes (unchanged files are skipped; changed laws are indexed for search), give the
+# core laws' articles their meaning vectors in the background (minutes, the first time only;
+# search works by words meanwhile), serve.
 run: setup
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	@if [ -d $(SHARED)/statutes ]; then \
 	  echo "$(FLASK) statutes import $(SHARED)/statutes"; \
 	  $(FLASK) statutes import $(SHARED)/statutes; \
+	  echo "$(FLASK) statutes embed, in the background (log: instance/statutes-embed.log)"; \
+	  nohup $(FLASK) statutes embed > instance/statutes-embed.log 2>&1 & \
 	fi
 	@echo "Concord is starting on http://$(RUN_HOST):$(RUN_PORT) (demo logins above; Ctrl+C stops it)"
 	$(FLASK) run --host $(RUN_HOST) --port $(RUN_PORT)

@@ -28,6 +28,11 @@ class Config:
     # Public address printed in documents' verification links (else the request's host).
     DOCUMENTS_BASE_URL = os.environ.get("CONCORD_DOCUMENTS_BASE_URL") or None
     STATUTES_DIR = os.environ.get("CONCORD_STATUTES_DIR", str(BASE_DIR.parent / "shared" / "statutes"))
+    # Semantic statute search (statutes/semantic.py): on where its model is installed; the
+    # vectors made are cached in this file, keyed by their text (empty: no cache).
+    STATUTE_SEMANTIC = os.environ.get("CONCORD_STATUTE_SEMANTIC", "1") != "0"
+    STATUTE_VECTOR_CACHE = os.environ.get("CONCORD_STATUTE_VECTOR_CACHE",
+                                          str(INSTANCE_DIR / "statute-vectors.sqlite3"))
     MAX_CONTENT_LENGTH = 6 * 1024 * 1024  # uploads (mediator lists) are refused above this
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

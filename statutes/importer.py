@@ -21,6 +21,7 @@ from app.models import utcnow
 from statutes.models import Article, ArticleSearch, Law, StatuteNode
 from statutes.parser import ParsedLaw, ParseError, parse_law
 from statutes.search import drop_search_rows, index_articles
+from statutes.semantic import drop_vectors
 
 BATCH_FILES = 200
 SKIPPED_NAMES = {"README.md", "_index.md"}
@@ -213,6 +214,7 @@ def _write(batch: Iterable[_Pending]) -> list[int]:
         old = [p.old_id for p in batch if p.old_id is not None]
         if old:
             drop_search_rows(conn, old)
+            drop_vectors(conn, old)
             conn.execute(delete(articles_t).where(articles_t.c.law_id.in_(old)))
             conn.execute(update(nodes_t).where(nodes_t.c.law_id.in_(old)).values(parent_id=None))
             conn.execute(delete(nodes_t).where(nodes_t.c.law_id.in_(old)))

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (Date, DateTime, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
@@ -107,3 +108,13 @@ class ArticleSearch(db.Model):
         ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
     law_id: Mapped[int] = mapped_column(Integer, index=True)
     tokens: Mapped[str] = mapped_column(Text)
+
+
+class ArticleVector(db.Model):
+    """The meaning of one article as a vector (made by statutes.semantic.embed_articles)."""
+
+    __tablename__ = "article_vectors"
+
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True, autoincrement=False)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)       # float16, statutes.semantic.DIMENSIONS

