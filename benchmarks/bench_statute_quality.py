@@ -1,10 +1,12 @@
 """Benchmark: how well statute search answers questions in plain Chinese, against plain BM25.
 
 Imports the corpus into a database (a fresh SQLite file by default; an existing database is
-re-used, since importing again skips unchanged files), then asks four sets of questions: the
-relevance set of tests/test_statute_search.py and the three sets of benchmarks/statute_questions.py.
-For each set it prints recall@5 (the governing article among the first five) and MRR@10, for
-Concord's search and for a baseline of jieba words ranked by BM25 alone. JSON on the last line.
+re-used, since importing again skips unchanged files) and gives the core laws' articles their
+meaning vectors (minutes the first time, then from the cache), then asks six sets of questions:
+the relevance set of tests/test_statute_search.py and the five sets of
+benchmarks/statute_questions.py. For each set it prints recall@5 (the governing article among the
+first five) and MRR@10, for Concord's search, for the same search by words only (semantic search
+off), and for a baseline of jieba words ranked by BM25 alone. JSON on the last line.
 
     .venv/bin/python benchmarks/bench_statute_quality.py
     .venv/bin/python benchmarks/bench_statute_quality.py --database-url sqlite:////tmp/full.sqlite3
@@ -14,10 +16,12 @@ from __future__ import annotations
 import json
 import sys
 
-from statute_bench import PROJECT, arguments, corpus_database, plain_bm25  # also sets sys.path
+from statute_bench import (PROJECT, arguments, corpus_database, embed_core_laws,  # sets sys.path
+                           plain_bm25)
 
 sys.path.insert(0, str(PROJECT / "tests"))
 
+from flask import current_app  # noqa: E402
 from sqlalchemy import select  # noqa: E402
 
 import statute_questions  # noqa: E402
@@ -38,6 +42,15 @@ class Found:
 def concord(question: str) -> list[Found]:
     return [Found(h.law_title, h.short_title, h.book, h.article)
             for h in statute_search.search(question, 10)]
+
+
+def words_only(question: str) -> list[Found]:
+    """Concord's search with semantic search turned off."""
+    current_app.config["STATUTE_SEMANTIC"] = False
+    try:
+        return concord(question)
+    finally:
+        current_app.config["STATUTE_SEMANTIC"] = True
 
 
 def baseline(question: str) -> list[Found]:
@@ -80,13 +93,19 @@ def main() -> None:
     sets = {"relevance_set": (relevance.RELEVANCE, by_short_title_and_book),
             "fresh": (statute_questions.FRESH, by_title_fragment),
             "unseen": (statute_questions.UNSEEN, by_title_fragment),
-            "late": (statute_questions.LATE, by_title_fragment)}
+            "late": (statute_questions.LATE, by_title_fragment),
+            "final": (statute_questions.FINAL, by_title_fragment),
+            "closing": (statute_questions.CLOSING, by_title_fragment)}
     with corpus_database(args.database_url):
         report = import_corpus(args.corpus)
+        embed_core_laws()
         result = {"benchmark": "statute_quality", "database": db.engine.dialect.name,
-                  "corpus": str(args.corpus), "articles": report.articles}
+                  "corpus": str(args.corpus), "articles": report.articles,
+                  "semantic": statute_search.semantic.available(),
+                  "vectors": statute_search.semantic.vector_count()}
         for name, (questions, governs) in sets.items():
             result[name] = {"concord": measure(concord, questions, governs),
+                            "words_only": measure(words_only, questions, governs),
                             "baseline_bm25": measure(baseline, questions, governs)}
             print(name, result[name], file=sys.stderr)
         result["target"] = {"recall_at_5": 0.90, "mrr_at_10": 0.75}

@@ -41,6 +41,20 @@ def corpus_database(database_url: str | None) -> Iterator[None]:
                 db.engine.dispose()
 
 
+def embed_core_laws() -> int:
+    """Give the core laws' articles their meaning vectors (statutes.semantic), from the cache
+    where it has them; reports on stderr. Returns how many were missing."""
+    from statutes import semantic
+    if not semantic.available():
+        print("semantic search unavailable: measuring search by words only", file=sys.stderr)
+        return 0
+    missing = semantic.missing_articles()
+    if missing:
+        print(f"embedding {len(missing)} articles (cached for later runs)…", file=sys.stderr)
+        semantic.embed_articles(missing)
+    return len(missing)
+
+
 def plain_bm25(question: str, limit: int = 10) -> list[tuple[int, float]]:
     """The baseline: (article id, score) of the database's BM25 top `limit` for the
     question's jieba search-mode words, OR-ed."""
