@@ -63,6 +63,8 @@ CORE_CANDIDATES = 50
 # Of two articles covering the question equally, the shorter one is usually the rule itself.
 LENGTH_PENALTY = 0.08
 SHORT_ARTICLE = 80
+# How much covering all of the question's concepts (or their synonyms) counts in the score.
+COVERAGE_WEIGHT = 2.0
 # The articles nearest the question in meaning (statutes.semantic): how many join the
 # candidates, and the weight of their closeness (0 to 1) in the score.
 SEMANTIC_CANDIDATES = 10
@@ -457,7 +459,7 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
         haystack = f"{row.short_title}{row.book or ''}{row.text}".lower()
         matched, covered = _matches(concepts, haystack)
         coverage = covered / len(concepts)
-        score = (2.0 * coverage + db_score[row.id] / best
+        score = (COVERAGE_WEIGHT * coverage + db_score[row.id] / best
                  + LEVEL_BOOST.get(row.level, 0.0) + STATUS_BOOST.get(row.status, 0.0)
                  + (CORE_BOOST if row.short_title in CORE_LAWS else 0.0)
                  + SEMANTIC_WEIGHT * near.get(row.id, 0.0)
