@@ -20,7 +20,7 @@ from app.extensions import db
 from app.models import utcnow
 from statutes.models import Article, ArticleSearch, Law, StatuteNode
 from statutes.parser import ParsedLaw, ParseError, parse_law
-from statutes.search import drop_search_rows, index_articles
+from statutes.search import drop_search_rows, index_articles, index_is_current
 from statutes.semantic import drop_vectors
 
 BATCH_FILES = 200
@@ -157,11 +157,13 @@ def import_corpus(root: str | Path, progress: Callable[[int], None] | None = Non
 
 def index_changed(report: ImportReport) -> None:
     """Index the laws an import changed for search (every law, when the search index is
-    still empty), noting the count and the time in the report."""
+    still empty or was built with another lexicon), noting the count and the time in the
+    report."""
     started = time.perf_counter()
     changed: list[int] | None = report.changed_law_ids
-    if not db.session.scalar(select(func.count()).select_from(ArticleSearch.__table__)):
-        changed = None                              # never indexed: index everything
+    if (not db.session.scalar(select(func.count()).select_from(ArticleSearch.__table__))
+            or not index_is_current()):
+        changed = None             # never indexed, or under another lexicon: index everything
     db.session.commit()
     if changed is None or changed:
         report.indexed = index_articles(changed)

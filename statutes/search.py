@@ -12,6 +12,7 @@ and their closeness adds to the score, for questions that share no word with the
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import math
 import multiprocessing
@@ -30,6 +31,7 @@ from statutes.synonyms import SYNONYMS
 FTS_TABLE = "article_search_fts"
 PG_TABLE = "article_search_tsv"
 FTS_VOCAB = "article_search_vocab"
+META_TABLE = "article_search_meta"        # name → value: the tokenizer fingerprint
 COMMON_DF = 10000            # articles: a word in more of them is too common to look for
 PG_INDEX = "ix_article_search_tsv_gin"
 CANDIDATES = 80
@@ -82,6 +84,12 @@ search_t = ArticleSearch.__table__
 _JIEBA = None
 
 
+def _custom_words() -> list[str]:
+    """The colloquial words and legal terms of SYNONYMS that jieba is taught."""
+    return sorted({phrase for word, terms in SYNONYMS.items() for phrase in (word, *terms)
+                   if len(phrase) > 1 and "的" not in phrase})
+
+
 def _jieba():
     """jieba, with every colloquial word and legal term of SYNONYMS in its dictionary (so the
     question and the articles split them the same way)."""
@@ -89,12 +97,20 @@ def _jieba():
     if _JIEBA is None:
         import jieba
         jieba.setLogLevel(logging.WARNING)
-        for word, terms in SYNONYMS.items():
-            for phrase in (word, *terms):
-                if len(phrase) > 1 and "的" not in phrase:
-                    jieba.add_word(phrase, freq=20000)
+        for phrase in _custom_words():
+            jieba.add_word(phrase, freq=20000)
         _JIEBA = jieba
     return _JIEBA
+
+
+def tokenizer_fingerprint() -> str:
+    """What the index's words depend on besides the texts: jieba and the words it is taught,
+    and which laws are marked core. An index built under another fingerprint is rebuilt by
+    the next import (see index_is_current)."""
+    import jieba
+    source = "\n".join([jieba.__version__, CORE_TOKEN, " ".join(sorted(CORE_LAWS)),
+                        *_custom_words()])
+    return hashlib.sha256(source.encode()).hexdigest()[:16]
 
 
 def _clean(words: Iterable[str]) -> list[str]:
@@ -179,6 +195,8 @@ def ensure_search_index(force: bool = False) -> None:
     if key in _ENSURED and not force:
         return
     with db.engine.begin() as conn:
+        conn.execute(text(f"CREATE TABLE IF NOT EXISTS {META_TABLE} (name varchar(32) "
+                          "PRIMARY KEY, value varchar(128) NOT NULL)"))
         if conn.dialect.name == "sqlite":
             conn.execute(text(f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} "
                               "USING fts5(tokens)"))
@@ -219,14 +237,27 @@ def index_articles(law_ids: Iterable[int] | None = None, workers: int | None = N
     ensure_search_index(force=True)
     _DF_CACHE.clear()
     with db.engine.begin() as conn:
-        if law_ids is None:
+        everything = law_ids is None
+        if everything:
             _drop_every_search_row(conn)
             law_ids = list(conn.scalars(select(Law.id)))
         law_ids = sorted(set(law_ids))
         count = 0
         for start in range(0, len(law_ids), INDEX_LAWS_PER_CHUNK):
             count += _index_chunk(conn, law_ids[start:start + INDEX_LAWS_PER_CHUNK], workers)
+        if everything:
+            conn.execute(text(f"DELETE FROM {META_TABLE} WHERE name = 'tokenizer'"))
+            conn.execute(text(f"INSERT INTO {META_TABLE} (name, value) VALUES ('tokenizer', :v)"),
+                         {"v": tokenizer_fingerprint()})
     return count
+
+
+def index_is_current() -> bool:
+    """Whether the index was built under today's tokenizer_fingerprint()."""
+    ensure_search_index()
+    stored = db.session.execute(
+        text(f"SELECT value FROM {META_TABLE} WHERE name = 'tokenizer'")).scalar()
+    return stored == tokenizer_fingerprint()
 
 
 def drop_search_rows(conn, law_ids: list[int]) -> None:

@@ -2,7 +2,7 @@
 
 The lexical search (statutes.search) finds the articles that share the question's words or the
 legal terms the lexicon lists for them. People telling their dispute often share neither with the
-governing article: 摄像头对着我家 for 拍摄、窥视他人的住宅, 冷静期 for 三十日内. Here every article of
+governing article: 用望远镜往我卧室里看 for 窥视他人的住宅等私密空间. Here every article of
 the laws most disputes turn on (search.CORE_LAWS, national versions not repealed, and the judicial
 interpretations that go with them, CORE_INTERPRETATIONS) gets a vector
 from a multilingual sentence-embedding model, multilingual-e5-small quantised to 4 bits, which the

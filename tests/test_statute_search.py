@@ -291,3 +291,24 @@ def test_search_page_explains_no_match_and_ignores_bad_options(ranked):
 def test_highlighting_escapes_the_text():
     from statutes.views import highlight
     assert str(highlight("<b>狗</b>咬人", ["狗"])) == "&lt;b&gt;<mark>狗</mark>&lt;/b&gt;咬人"
+
+
+def test_an_index_built_with_another_lexicon_is_rebuilt_by_the_next_import(ctx, tmp_path,
+                                                                         monkeypatch):
+    from statutes import search as statute_search
+    from statutes.importer import import_corpus
+    (tmp_path / "社会法").mkdir()
+    (tmp_path / "社会法" / "动物法(2020-01-01).md").write_text(
+        LAW_FILE.format(name="动物", text="饲养的动物造成他人损害的，应当赔偿。"), encoding="utf-8")
+    (tmp_path / "社会法" / "噪声法(2020-01-01).md").write_text(
+        LAW_FILE.format(name="噪声", text="邻居装修产生噪声的，应当采取措施。"), encoding="utf-8")
+    assert import_corpus(tmp_path).indexed == 2
+    assert statute_search.index_is_current()
+    assert import_corpus(tmp_path).indexed == 0
+    # A new release teaches jieba other words (or marks other laws core): the words stored
+    # for the articles no longer match the question's, so everything is indexed again once.
+    monkeypatch.setattr(statute_search, "tokenizer_fingerprint", lambda: "another lexicon")
+    assert not statute_search.index_is_current()
+    assert import_corpus(tmp_path).indexed == 2
+    assert statute_search.index_is_current()
+    assert import_corpus(tmp_path).indexed == 0

@@ -65,13 +65,13 @@ def rank_of(question: str, label: str) -> int | None:
 
 def test_a_question_sharing_no_word_with_its_article_finds_it_by_meaning(model):
     civil_code()
-    camera = "邻居在门口装了摄像头对着我家"
-    lexical = rank_of(camera, "第一千零三十三条")
+    peeping = "隔壁有人半夜用望远镜往我卧室里看"           # 窥视他人的住宅等私密空间
+    assert search(peeping) == []                         # the words alone find nothing
     assert semantic.embed_articles() == len(CIVIL_CODE)
-    assert lexical is None                               # the words alone do not find it
-    assert rank_of(camera, "第一千零三十三条") <= 3
+    assert rank_of(peeping, "第一千零三十三条") == 1
+    assert search(peeping)[0].by_meaning
     # Nearest first, closeness from 1 down to 0.
-    near = semantic.nearest(camera)
+    near = semantic.nearest(peeping)
     assert list(near.values()) == sorted(near.values(), reverse=True)
     assert max(near.values()) == 1.0 and min(near.values()) >= 0.0
 

@@ -33,6 +33,7 @@ def upgrade():
 
 def downgrade():
     bind = op.get_bind()
+    op.execute('DROP TABLE IF EXISTS article_search_meta')
     if bind.dialect.name == 'sqlite':
         op.execute('DROP TABLE IF EXISTS article_search_fts')
     else:
