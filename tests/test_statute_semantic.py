@@ -168,6 +168,17 @@ def test_cli_embeds_what_is_missing_and_says_how_many(model):
     assert f"0 articles embedded; {len(CIVIL_CODE)} have a vector" in second.output
 
 
+def test_vectors_made_by_an_earlier_release_are_made_again(model, monkeypatch):
+    civil_code()
+    runner = model.test_cli_runner()
+    assert runner.invoke(args=["statutes", "embed"]).exit_code == 0
+    monkeypatch.setattr(semantic, "HEADING_WEIGHT", 0.25)       # a release changes the recipe
+    result = runner.invoke(args=["statutes", "embed"])
+    assert "made by an earlier release" in result.output
+    assert f"{len(CIVIL_CODE)} articles embedded; {len(CIVIL_CODE)} have a vector" in result.output
+    assert semantic.renew_if_stale() is False                   # once only
+
+
 def test_without_the_model_search_is_lexical_and_embed_says_why(ctx, monkeypatch):
     civil_code()
     monkeypatch.setitem(current_app.config, "STATUTE_SEMANTIC", False)
