@@ -33,6 +33,7 @@ PG_TABLE = "article_search_tsv"
 FTS_VOCAB = "article_search_vocab"
 META_TABLE = "article_search_meta"        # name → value: the tokenizer fingerprint
 COMMON_DF = 10000            # articles: a word in more of them is too common to look for
+PG_COMMON_DF = 1000          # the same, on PostgreSQL over the whole library (see _candidates)
 PG_INDEX = "ix_article_search_tsv_gin"
 CANDIDATES = 80
 BATCH = 2000
@@ -332,9 +333,9 @@ def _fts_query(concepts: list[Concept]) -> str:
                        for parts in _telling_alternatives(concepts))
 
 
-def _ts_query(concepts: list[Concept]) -> str:
+def _ts_query(concepts: list[Concept], common: int = COMMON_DF) -> str:
     return " | ".join("(" + " & ".join(_ts_word(p) for p in parts) + ")"
-                      for parts in _telling_alternatives(concepts))
+                      for parts in _telling_alternatives(concepts, common))
 
 
 def _ts_word(word: str) -> str:
@@ -342,7 +343,8 @@ def _ts_word(word: str) -> str:
     return "'" + word.replace("'", "''").replace("\\", "") + "'"
 
 
-def _telling_alternatives(concepts: list[Concept]) -> list[list[str]]:
+def _telling_alternatives(concepts: list[Concept],
+                          common: int = COMMON_DF) -> list[list[str]]:
     """The alternatives worth asking the database for. One made only of words found in a
     large share of the library (工作, 管理, 责任 …) would have it rank most articles for little
     gain; such words still count when the candidates are re-ranked."""
@@ -350,7 +352,7 @@ def _telling_alternatives(concepts: list[Concept]) -> list[list[str]]:
                                       for _, parts in c.alternatives))
     frequencies = document_frequencies({p for parts in alternatives for p in parts})
     telling = [list(parts) for parts in alternatives
-               if not all(frequencies.get(p, 0) > COMMON_DF for p in parts)]
+               if not all(frequencies.get(p, 0) > common for p in parts)]
     return telling or [list(parts) for parts in alternatives]
 
 
@@ -414,7 +416,9 @@ def _candidates(concepts: list[Concept], limit: int, level: str | None = None,
     else:
         narrow, params = _law_filter(level, include_local, in_force_only,
                                      f"{PG_TABLE}.article_id")
-        query = _ts_query(concepts)
+        # ts_rank scores every match: over the whole library, words found in thousands of
+        # articles are left to the re-ranking (and to the core laws' query, which keeps them).
+        query = _ts_query(concepts, COMMON_DF if core_only else PG_COMMON_DF)
         if core_only:
             query = f"({query}) & {CORE_TOKEN}"
         rows = db.session.execute(
