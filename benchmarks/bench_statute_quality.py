@@ -2,8 +2,8 @@
 
 Imports the corpus into a database (a fresh SQLite file by default; an existing database is
 re-used, since importing again skips unchanged files) and gives the core laws' articles their
-meaning vectors (minutes the first time, then from the cache), then asks six sets of questions:
-the relevance set of tests/test_statute_search.py and the five sets of
+meaning vectors (minutes the first time, then from the cache), then asks seven sets of questions:
+the relevance set of tests/test_statute_search.py and the six sets of
 benchmarks/statute_questions.py. For each set it prints recall@5 (the governing article among the
 first five) and MRR@10, for Concord's search, for the same search by words only (semantic search
 off), and for a baseline of jieba words ranked by BM25 alone. JSON on the last line.
@@ -95,7 +95,8 @@ def main() -> None:
             "unseen": (statute_questions.UNSEEN, by_title_fragment),
             "late": (statute_questions.LATE, by_title_fragment),
             "final": (statute_questions.FINAL, by_title_fragment),
-            "closing": (statute_questions.CLOSING, by_title_fragment)}
+            "closing": (statute_questions.CLOSING, by_title_fragment),
+            "after": (statute_questions.AFTER, by_title_fragment)}
     with corpus_database(args.database_url):
         report = import_corpus(args.corpus)
         embed_core_laws()
