@@ -31,7 +31,7 @@ from statutes.synonyms import SYNONYMS
 FTS_TABLE = "article_search_fts"
 PG_TABLE = "article_search_tsv"
 FTS_VOCAB = "article_search_vocab"
-META_TABLE = "article_search_meta"        # name → value: the tokenizer fingerprint
+META_TABLE = "article_search_meta"        # name → value: how the index and vectors were made
 COMMON_DF = 10000            # articles: a word in more of them is too common to look for
 PG_COMMON_DF = 1000          # the same, on PostgreSQL over the whole library (see _candidates)
 PG_INDEX = "ix_article_search_tsv_gin"
@@ -464,13 +464,15 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
     # The whole library, and separately the laws most disputes turn on, so that a crowd of
     # local rules sharing the question's everyday words cannot push those out of reach.
     national = not level or level in {"law", "administrative_regulation"}
-    pending = semantic.prepare(question) if national else None   # made while the DB works
+    # (The articles with vectors are national laws and judicial interpretations.)
+    pending = (semantic.prepare(question)               # made while the database works
+               if national or level == "judicial_interpretation" else None)
     found = _candidates(concepts, CANDIDATES, level, include_local, in_force_only)
-    near: dict[int, float] = {}
     if national:
         found += _candidates(concepts, CORE_CANDIDATES, level, include_local, in_force_only,
                              core_only=True)
-        near = semantic.nearest(pending)
+    near = semantic.nearest(pending)
+    if near:
         known = {article_id for article_id, _ in found}
         found += [(article_id, 0.0) for article_id in list(near)[:SEMANTIC_CANDIDATES]
                   if article_id not in known]
