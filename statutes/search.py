@@ -45,7 +45,7 @@ STOP_WORDS = frozenset("""
 这 那 这个 那个 这样 那样 个 两个 一个 些 一些 之 其 所 为 为了 因为 所以 如果 但是 但 而 并 等 上 下 里 中
 哪 哪些 哪里 谁 多少 几 已经 现在 时候 一直 自己 家 人 事 办 该 让 用 说 得 地 着 过 到 去 来 后 前 多 少 月 年 天
 出 算 对方 朋友 一方 别人 结果 情况 问题 发生 出了 找 弄 搞 合法 有效 多久 能要 只 做 时 不管 交了 谁来 找谁
-要求 是不是 能不能 合理 吗 么 需要 我家 他家 她家 小哥 东西
+要求 是不是 能不能 合理 吗 么 需要 我家 他家 她家 小哥 东西 有人 往 老是 总是 天天
 """.split())
 # Level and status boosts (added to a score whose other parts are within about 0..3).
 LEVEL_BOOST = {"constitution": 0.2, "law": 0.6, "administrative_regulation": 0.4,
