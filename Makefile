@@ -92,8 +92,8 @@ run: setup
 	$(FLASK) db upgrade
 	$(FLASK) demo load --if-empty
 	@if [ -d $(SHARED)/statutes ]; then \
-	  echo "$(FLASK) statutes import $(SHARED)/statutes"; \
-	  $(FLASK) statutes import $(SHARED)/statutes; \
+	  echo "$(FLASK) statutes import --no-embed $(SHARED)/statutes"; \
+	  $(FLASK) statutes import --no-embed $(SHARED)/statutes; \
 	  echo "$(FLASK) statutes embed, in the background (log: instance/statutes-embed.log)"; \
 	  nohup $(FLASK) statutes embed > instance/statutes-embed.log 2>&1 & \
 	fi

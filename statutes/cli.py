@@ -14,11 +14,15 @@ statutes_cli = AppGroup("statutes", help="The statute library.")
 @click.argument("path", required=False,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--no-index", is_flag=True, help="Do not update the search index.")
-def statutes_import(path: Path | None, no_index: bool):
+@click.option("--no-embed", is_flag=True,
+              help="Leave the meaning vectors to `flask statutes embed` (which can run beside "
+                   "the server).")
+def statutes_import(path: Path | None, no_index: bool, no_embed: bool):
     """Import every Markdown document under PATH (default: the STATUTES_DIR setting).
 
     Idempotent: unchanged files are skipped, changed ones replaced; bad files are reported.
-    The laws that changed are then indexed for search."""
+    The laws that changed are then indexed for search, and the new articles of the core
+    laws get their meaning vectors (minutes the first time: about 55 ms an article)."""
     from statutes.importer import corpus_files, import_corpus
     if path is None:
         path = Path(current_app.config["STATUTES_DIR"])
@@ -33,7 +37,7 @@ def statutes_import(path: Path | None, no_index: bool):
         from statutes.importer import index_changed
         click.echo("Indexing the changed laws for search…")
         index_changed(report)
-        _embed_after_import()
+        _embed_after_import(embed=not no_embed)
     for relative, reason in report.skipped:
         click.echo(f"skipped {relative}: {reason}", err=True)
     click.echo(report.summary())
@@ -46,12 +50,9 @@ def statutes_index():
     click.echo(f"indexed {index_articles()} articles")
 
 
-# An import that leaves at most this many core articles without a vector embeds them itself
-# (about 15 s); more are left to `flask statutes embed`, which can run beside the server.
-EMBED_WITH_IMPORT = 300
-
-
-def _embed_after_import() -> None:
+def _embed_after_import(embed: bool) -> None:
+    """Give the core laws' new articles their meaning vectors (statutes.semantic), or say how
+    to when `embed` is off."""
     from statutes import semantic
     if not semantic.available():
         return
@@ -59,15 +60,15 @@ def _embed_after_import() -> None:
     missing = semantic.missing_articles()
     if not missing:
         return
-    if len(missing) <= EMBED_WITH_IMPORT:
-        with click.progressbar(length=len(missing), label="Embedding the changed articles",
+    if embed:
+        with click.progressbar(length=len(missing), label="Embedding the core laws' articles",
                                show_pos=True) as bar:
             semantic.embed_articles(missing, progress=bar.update)
     else:
         minutes = max(1, round(len(missing) * 0.055 / 60))
         click.echo(f"{len(missing)} articles of the core laws have no meaning vector yet: run "
-                   f"`flask statutes embed` (about {minutes} min; search works meanwhile, by "
-                   "words only)")
+                   f"`flask statutes embed` (about {minutes} min the first time; search works "
+                   "meanwhile, by words only)")
 
 
 @statutes_cli.command("embed")

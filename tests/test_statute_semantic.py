@@ -158,6 +158,22 @@ def test_a_reimport_drops_the_vectors_of_replaced_articles(model, tmp_path):
     assert search("调解协议有没有效力")[0].article_id == new
 
 
+def test_cli_import_embeds_the_new_core_articles_unless_told_not_to(model, tmp_path):
+    folder = tmp_path / "诉讼与非诉讼程序法"
+    folder.mkdir()
+    (folder / "人民调解法(2020-01-01).md").write_text(
+        LAW_FILE.format(name="人民调解", text="人民调解委员会调解民间纠纷，不收取任何费用。"),
+        encoding="utf-8")
+    runner = model.test_cli_runner()
+    first = runner.invoke(args=["statutes", "import", "--no-embed", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    assert "1 articles of the core laws have no meaning vector yet" in first.output
+    assert semantic.vector_count() == 0
+    second = runner.invoke(args=["statutes", "import", str(tmp_path)])
+    assert second.exit_code == 0, second.output
+    assert semantic.vector_count() == 1 and semantic.missing_articles() == []
+
+
 def test_cli_embeds_what_is_missing_and_says_how_many(model):
     civil_code()
     runner = model.test_cli_runner()
