@@ -58,11 +58,11 @@ def _embed_after_import(embed: bool) -> None:
         return
     semantic.renew_if_stale()
     missing = semantic.missing_articles()
-    if not missing:
-        return
     if embed:
-        _embed_with_progress(missing)
-    else:
+        if missing:
+            _embed_with_progress(missing)
+        semantic.embed_bank()                 # rather than at the first search
+    elif missing:
         minutes = max(1, round(len(missing) * 0.055 / 60))
         click.echo(f"{len(missing)} articles of the core laws have no meaning vector yet: run "
                    f"`flask statutes embed` (about {minutes} min the first time; search works "
@@ -90,7 +90,8 @@ def statutes_embed():
     missing = semantic.missing_articles()
     if missing:
         _embed_with_progress(missing)
-    click.echo(f"{len(missing)} articles embedded; {semantic.vector_count()} have a vector")
+    click.echo(f"{len(missing)} articles embedded; {semantic.vector_count()} have a vector; "
+               f"{semantic.embed_bank()} common questions ready")
 
 
 @statutes_cli.command("search")

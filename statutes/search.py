@@ -8,7 +8,8 @@ words, minus stop words and each widened by `SYNONYMS`, are OR-ed; the best cand
 re-ranked here: how many of the question's concepts an article covers, the database score, the
 level of the law (national law first) and its status (in force first). Where the articles have
 vectors (statutes/semantic.py), the articles nearest the question in meaning join the candidates
-and their closeness adds to the score, for questions that share no word with their answer.
+and their closeness adds to the score, for questions that share no word with their answer; so do
+the articles governing the common questions (statutes/question_bank.py) nearest the question.
 """
 from __future__ import annotations
 
@@ -72,6 +73,8 @@ COVERAGE_WEIGHT = 2.0
 # candidates, and the weight of their closeness (0 to 1) in the score.
 SEMANTIC_CANDIDATES = 10
 SEMANTIC_WEIGHT = 0.75
+# The weight (times 0 to 1) of governing a common question near the question (semantic.answered).
+BANK_WEIGHT = 2.0
 # Indexed with the articles of CORE_LAWS, so that the database can narrow to them cheaply.
 CORE_TOKEN = "zzcorelaw"
 WORD = re.compile(r"\w", re.UNICODE)
@@ -237,6 +240,7 @@ def index_articles(law_ids: Iterable[int] | None = None, workers: int | None = N
     the machine's cores."""
     ensure_search_index(force=True)
     _DF_CACHE.clear()
+    semantic.forget_answers()
     with db.engine.begin() as conn:
         everything = law_ids is None
         if everything:
@@ -453,6 +457,7 @@ class Hit:
     score: float
     matched: list[str] = field(default_factory=list)   # words to highlight
     by_meaning: bool = False     # among the articles nearest the question in meaning
+    answers: str | None = None   # the common question near this one that the article governs
 
     def as_dict(self) -> dict:
         return {"law_id": self.law_id, "law_title": self.law_title,
@@ -461,7 +466,7 @@ class Hit:
                 "status": self.law_status, "article_id": self.article_id,
                 "article": self.article, "number": self.number,
                 "score": round(self.score, 4), "text": self.text, "matched": self.matched,
-                "by_meaning": self.by_meaning}
+                "by_meaning": self.by_meaning, "answers": self.answers}
 
 
 def search(question: str, limit: int = 10, *, level: str | None = None,
@@ -481,10 +486,11 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
         found += _candidates(concepts, CORE_CANDIDATES, level, include_local, in_force_only,
                              core_only=True)
     near = semantic.nearest(pending)
-    if near:
-        known = {article_id for article_id, _ in found}
-        found += [(article_id, 0.0) for article_id in list(near)[:SEMANTIC_CANDIDATES]
-                  if article_id not in known]
+    answers = semantic.answered(pending)
+    known = {article_id for article_id, _ in found}
+    found += [(article_id, 0.0)
+              for article_id in dict.fromkeys([*list(near)[:SEMANTIC_CANDIDATES], *answers])
+              if article_id not in known]
     if not found:
         return []
     db_score = dict(found)
@@ -509,10 +515,11 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
                  + LEVEL_BOOST.get(row.level, 0.0) + STATUS_BOOST.get(row.status, 0.0)
                  + (CORE_BOOST if row.short_title in CORE_LAWS else 0.0)
                  + SEMANTIC_WEIGHT * near.get(row.id, 0.0)
+                 + BANK_WEIGHT * answers.get(row.id, (0.0, None))[0]
                  - LENGTH_PENALTY * math.log(max(len(row.text), SHORT_ARTICLE) / SHORT_ARTICLE))
         hits.append(Hit(row.law_id, row.title, row.book, row.short_title, row.level,
                         row.status, row.id, row.label, row.number, row.text, score, matched,
-                        row.id in near))
+                        row.id in near, answers.get(row.id, (0.0, None))[1]))
     hits.sort(key=lambda h: (-h.score, h.article_id))
     # The same text filed twice (one law under two categories, or an unchanged article in
     # two versions) is shown once, as its best-ranked copy.

@@ -29,6 +29,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 from flask import current_app
@@ -124,6 +125,12 @@ def forget() -> None:
     """Forget every vector held in memory (after the tables were emptied behind our back)."""
     forget_questions()
     _MATRICES.clear()
+    forget_answers()
+
+
+def forget_answers() -> None:
+    """Forget which articles the common questions name (their laws were re-imported)."""
+    _ANSWERS.clear()
 
 
 # ---- the cache file ------------------------------------------------------------------------
@@ -289,6 +296,7 @@ def drop_vectors(conn, law_ids: list[int]) -> None:
         conn.execute(delete(vectors_t).where(vectors_t.c.article_id.in_(
             select(articles_t.c.id).where(articles_t.c.law_id.in_(law_ids)))))
         _MATRICES.clear()
+        forget_answers()               # the articles the common questions name change ids
 
 
 def vector_count() -> int:
@@ -326,8 +334,8 @@ def _matrix():
 class Pending:
     """A question whose vector is being made in the background (see prepare)."""
 
-    def __init__(self, ids, matrix, vector: Future):
-        self.ids, self.matrix, self.vector = ids, matrix, vector
+    def __init__(self, ids, matrix, vector: Future, encoder=None):
+        self.ids, self.matrix, self.vector, self.encoder = ids, matrix, vector, encoder
 
 
 def _one_core() -> None:
@@ -359,14 +367,15 @@ def _worker() -> ThreadPoolExecutor:
 
 def prepare(question: str) -> Pending | None:
     """Start making the question's vector in the background, so that it is made while the
-    database looks for the question's words; None without the model or without vectors."""
+    database looks for the question's words; None without the model, or with neither
+    article vectors nor common questions to compare it with."""
     encoder = _encoder()
     if encoder is None:
         return None
     ids, matrix = _matrix()
-    if not len(ids):
+    if not len(ids) and not bank_entries():
         return None
-    return Pending(ids, matrix, _worker().submit(_question_vector, encoder, question))
+    return Pending(ids, matrix, _worker().submit(_question_vector, encoder, question), encoder)
 
 
 def nearest(question: str | Pending | None, limit: int = NEAREST) -> dict[int, float]:
@@ -374,7 +383,7 @@ def nearest(question: str | Pending | None, limit: int = NEAREST) -> dict[int, f
     (as far as the limit-th) to 1 (the nearest), nearest first; empty without the model or
     without vectors. The question may be one prepare() started."""
     pending = prepare(question) if isinstance(question, str) else question
-    if pending is None:
+    if pending is None or not len(pending.ids):
         return {}
     import numpy as np
     # einsum rather than BLAS: BLAS threads left spinning slow the model's own threads down.
@@ -386,3 +395,151 @@ def nearest(question: str | Pending | None, limit: int = NEAREST) -> dict[int, f
     span = max(best - floor, 1e-6)
     return {int(pending.ids[i]): max(0.0, (float(similarity[i]) - floor) / span)
             for i in top[:limit]}
+
+
+# ---- the common questions ------------------------------------------------------------------
+# Articles are written in the law's words and questions in the party's: the two are far apart
+# even in meaning (e5 puts 狗把我咬了 nearer to articles about dogs in general than to 第一千二百
+# 四十五条). Two questions about the same dispute, however worded, are near. The bank of common
+# questions (statutes.question_bank) says which articles govern each of some hundreds of
+# everyday disputes; a question near one of them (question-to-question similarity of e5, about
+# 0.90 for unrelated questions, 0.94 to 0.96 for one dispute told two ways) brings that
+# question's articles into the candidates, with a weight from 0 at BANK_FLOOR to 1 at BANK_TOP.
+
+BANK_NEAREST = 3          # the bank questions nearest the question that count
+BANK_FLOOR = 0.90
+BANK_TOP = 0.96
+# The kinds of document a bank answer may name (never a local rule or a case).
+BANK_LEVELS = ("law", "administrative_regulation", "judicial_interpretation",
+               "departmental_rule")
+
+# digest of the bank's questions -> (questions, answers, matrix of unit rows)
+_BANKS: dict[str, tuple[list[str], list[dict], object]] = {}
+# engine url -> (articles' signature, checked at, {(title fragment, labels): article ids}),
+# re-read as _MATRICES are: an import in another process changes the articles' ids.
+_ANSWERS: dict[str, tuple[tuple, float, dict[tuple, list[int]]]] = {}
+
+
+def bank_entries() -> list[tuple[str, dict[str, tuple[str, ...]]]]:
+    """The common questions and their governing articles (statutes.question_bank)."""
+    from statutes.question_bank import COMMON_QUESTIONS
+    return COMMON_QUESTIONS
+
+
+def _bank(encoder):
+    """(questions, answers, matrix) of the bank, its vectors made once per process (from the
+    vector cache where it has them: 800 questions take a few seconds to embed)."""
+    import numpy as np
+    entries = bank_entries()
+    key = hashlib.sha256("\n".join(q for q, _ in entries).encode()).hexdigest()
+    with _LOCK:
+        cached = _BANKS.get(key)
+    if cached is not None:
+        return cached
+    questions = [q for q, _ in entries]
+    keys = {q: digest(f"query: {q}") for q in questions}
+    with VectorCache(current_app.config.get("STATUTE_VECTOR_CACHE")) as cache:
+        known = cache.get(list(keys.values()))
+        todo = [q for q in questions if keys[q] not in known]
+        if todo:
+            with _MODEL_LOCK:
+                made = encoder.query(todo)
+            fresh = {keys[q]: _as_bytes(vector) for q, vector in zip(todo, made)}
+            cache.put(fresh)
+            known.update(fresh)
+    matrix = (np.frombuffer(b"".join(known[keys[q]] for q in questions), dtype=np.float16)
+              .reshape(len(questions), DIMENSIONS).astype(np.float32)
+              if questions else np.zeros((0, DIMENSIONS), dtype=np.float32))
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]
+    matrix /= np.where(norms == 0, 1, norms)
+    bank = (questions, [answers for _, answers in entries], matrix)
+    with _LOCK:
+        _BANKS.clear()
+        _BANKS[key] = bank
+    return bank
+
+
+def embed_bank() -> int:
+    """Make the bank's vectors now (at the end of an import or embed) rather than at the first
+    search; returns how many questions it holds (0 without the model)."""
+    encoder = _encoder()
+    return len(_bank(encoder)[0]) if encoder is not None else 0
+
+
+def _answer_ids(fragment: str, labels: tuple[str, ...]) -> list[int]:
+    """The ids of the articles a bank answer names: `labels` of the document whose full title
+    contains `fragment` (whose short title is the fragment, for a law's name such as 保险法),
+    not repealed, national (BANK_LEVELS). Of several, the one whose short title is the
+    fragment itself (劳动合同法, not 劳动合同法实施条例), then the one having most of the labels,
+    in force, latest. The Civil Code's books are one text."""
+    cache = _answers_cache()
+    if (fragment, labels) in cache:
+        return cache[(fragment, labels)]
+    # A law's name (保险法) names that law, not another containing it (社会保险法).
+    named = (Law.short_title == fragment if fragment.endswith("法")
+             else Law.title.contains(fragment, autoescape=True))
+    laws = db.session.execute(
+        select(Law.id, Law.title, Law.short_title, Law.book, Law.status, Law.version_date)
+        .where(named, Law.status != "repealed", Law.level.in_(BANK_LEVELS))).all()
+    found: list[int] = []
+    if laws:
+        held = {}
+        for row in db.session.execute(
+                select(Article.law_id, Article.id, Article.label)
+                .where(Article.law_id.in_([law.id for law in laws]),
+                       Article.label.in_(labels))).all():
+            held.setdefault(row.law_id, {})[row.label] = row.id
+        # One text may be filed as several laws (the Civil Code's books).
+        editions: dict[tuple, list] = {}
+        for law in laws:
+            key = (law.title, law.status, law.version_date) if law.book else (law.id,)
+            editions.setdefault(key, []).append(law)
+        def rank(edition):
+            law = edition[0]
+            count = len({label for member in edition for label in held.get(member.id, {})})
+            return (law.short_title == fragment, count, law.status == "in_force",
+                    law.version_date or date.min, -law.id)
+        chosen = max(editions.values(), key=rank)
+        by_label = {label: article_id for member in chosen
+                    for label, article_id in held.get(member.id, {}).items()}
+        found = [by_label[label] for label in labels if label in by_label]
+    cache[(fragment, labels)] = found
+    return found
+
+
+def _answers_cache() -> dict[tuple, list[int]]:
+    key = str(db.engine.url)
+    cached = _ANSWERS.get(key)
+    now = time.monotonic()
+    if cached and now - cached[1] < RECHECK_SECONDS:
+        return cached[2]
+    signature = tuple(db.session.execute(
+        select(func.count(), func.coalesce(func.max(articles_t.c.id), 0))
+        .select_from(articles_t)).one())
+    answers = cached[2] if cached and cached[0] == signature else {}
+    _ANSWERS[key] = (signature, now, answers)
+    return answers
+
+
+def answered(pending: Pending | None) -> dict[int, tuple[float, str]]:
+    """The articles governing the bank questions nearest the question (BANK_NEAREST of them,
+    at least BANK_FLOOR alike), each with its weight (0 to 1) and the bank question it
+    governs, the nearest's where several do; empty without the model or the bank."""
+    if pending is None or pending.encoder is None or not bank_entries():
+        return {}
+    import numpy as np
+    questions, answers, matrix = _bank(pending.encoder)
+    similarity = np.einsum("ij,j->i", matrix, pending.vector.result())
+    count = min(BANK_NEAREST, len(questions))
+    top = np.argpartition(-similarity, count - 1)[:count]
+    found: dict[int, tuple[float, str]] = {}
+    for i in top[np.argsort(-similarity[top], kind="stable")]:
+        weight = (float(similarity[i]) - BANK_FLOOR) / (BANK_TOP - BANK_FLOOR)
+        if weight <= 0:
+            break
+        weight = min(weight, 1.0)
+        for fragment, labels in answers[i].items():
+            for article_id in _answer_ids(fragment, labels):
+                if article_id not in found or found[article_id][0] < weight:
+                    found[article_id] = (weight, questions[i])
+    return found

@@ -405,6 +405,8 @@ class StatuteHitSchema(ma.Schema):
     matched = fields.List(fields.String(), required=True)
     by_meaning = fields.Boolean(required=True, metadata={
         "description": "Among the articles closest in meaning to the question"})
+    answers = fields.String(required=True, allow_none=True, metadata={
+        "description": "The common question near this one that the article governs, if any"})
 
 
 class StatuteResultSchema(ma.Schema):
