@@ -2,11 +2,12 @@
 
 Imports the corpus into a database (a fresh SQLite file by default; an existing database is
 re-used, since importing again skips unchanged files) and gives the core laws' articles their
-meaning vectors (minutes the first time, then from the cache), then asks seven sets of questions:
-the relevance set of tests/test_statute_search.py and the six sets of
+meaning vectors (minutes the first time, then from the cache), then asks nine sets of questions:
+the relevance set of tests/test_statute_search.py and the eight sets of
 benchmarks/statute_questions.py. For each set it prints recall@5 (the governing article among the
-first five) and MRR@10, for Concord's search, for the same search by words only (semantic search
-off), and for a baseline of jieba words ranked by BM25 alone. JSON on the last line.
+first five) and MRR@10, for Concord's search, for the same search without the common questions
+(statutes/question_bank.py), by words only (semantic search off), and for a baseline of jieba
+words ranked by BM25 alone; then the mean of each over the sets. JSON on the last line.
 
     .venv/bin/python benchmarks/bench_statute_quality.py
     .venv/bin/python benchmarks/bench_statute_quality.py --database-url sqlite:////tmp/full.sqlite3
@@ -42,6 +43,16 @@ class Found:
 def concord(question: str) -> list[Found]:
     return [Found(h.law_title, h.short_title, h.book, h.article)
             for h in statute_search.search(question, 10)]
+
+
+def without_bank(question: str) -> list[Found]:
+    """Concord's search without the common questions (statutes/question_bank.py)."""
+    entries = statute_search.semantic.bank_entries
+    statute_search.semantic.bank_entries = lambda: []
+    try:
+        return concord(question)
+    finally:
+        statute_search.semantic.bank_entries = entries
 
 
 def words_only(question: str) -> list[Found]:
@@ -96,19 +107,28 @@ def main() -> None:
             "late": (statute_questions.LATE, by_title_fragment),
             "final": (statute_questions.FINAL, by_title_fragment),
             "closing": (statute_questions.CLOSING, by_title_fragment),
-            "after": (statute_questions.AFTER, by_title_fragment)}
+            "after": (statute_questions.AFTER, by_title_fragment),
+            "independent_a": (statute_questions.INDEPENDENT_A, by_title_fragment),
+            "independent_b": (statute_questions.INDEPENDENT_B, by_title_fragment)}
     with corpus_database(args.database_url):
         report = import_corpus(args.corpus)
         embed_core_laws()
+        statute_search.semantic.embed_bank()
         result = {"benchmark": "statute_quality", "database": db.engine.dialect.name,
                   "corpus": str(args.corpus), "articles": report.articles,
                   "semantic": statute_search.semantic.available(),
                   "vectors": statute_search.semantic.vector_count()}
         for name, (questions, governs) in sets.items():
             result[name] = {"concord": measure(concord, questions, governs),
+                            "without_bank": measure(without_bank, questions, governs),
                             "words_only": measure(words_only, questions, governs),
                             "baseline_bm25": measure(baseline, questions, governs)}
             print(name, result[name], file=sys.stderr)
+        result["mean"] = {engine: {metric: round(sum(result[name][engine][metric] for name in sets)
+                                                 / len(sets), 3)
+                                   for metric in ("recall_at_5", "mrr_at_10")}
+                          for engine in ("concord", "without_bank", "words_only",
+                                         "baseline_bm25")}
         result["target"] = {"recall_at_5": 0.90, "mrr_at_10": 0.75}
     print(json.dumps(result, ensure_ascii=False))
 
