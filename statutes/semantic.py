@@ -415,7 +415,7 @@ BANK_LEVELS = ("law", "administrative_regulation", "judicial_interpretation",
 
 # digest of the bank's questions -> (questions, answers, matrix of unit rows)
 _BANKS: dict[str, tuple[list[str], list[dict], object]] = {}
-# engine url -> (articles' signature, checked at, {(title fragment, labels): article ids}),
+# engine url -> (laws' signature, checked at, {(title fragment, labels): article ids}),
 # re-read as _MATRICES are: an import in another process changes the articles' ids.
 _ANSWERS: dict[str, tuple[tuple, float, dict[tuple, list[int]]]] = {}
 
@@ -513,9 +513,9 @@ def _answers_cache() -> dict[tuple, list[int]]:
     now = time.monotonic()
     if cached and now - cached[1] < RECHECK_SECONDS:
         return cached[2]
+    # A re-imported law is a new row (and new articles): the laws' count and last id tell.
     signature = tuple(db.session.execute(
-        select(func.count(), func.coalesce(func.max(articles_t.c.id), 0))
-        .select_from(articles_t)).one())
+        select(func.count(), func.coalesce(func.max(Law.id), 0))).one())
     answers = cached[2] if cached and cached[0] == signature else {}
     _ANSWERS[key] = (signature, now, answers)
     return answers
