@@ -1,5 +1,6 @@
 """Citing articles in a real browser (CSRF on): the clerk cites a suggested article, reads its
-text, mistypes a citation and gets a message, cites by number, and removes a citation."""
+text, mistypes a citation and gets a message, cites by number, and removes a citation; and a party
+searches the law in plain words."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -81,3 +82,17 @@ def test_clerk_cites_articles_on_the_case_page(page, live_server, dog_bite_case)
     expect(page.locator(".flash-success")).to_contain_text("The citation is removed.")
     expect(cited).to_have_count(1)
     expect(cited.first).to_contain_text(PERSONAL_INJURY)
+
+
+def test_a_party_asks_the_law_in_plain_words(page, live_server, dog_bite_case):
+    """The public search page, in Chinese: a question sharing no word with its article finds
+    it through the common question it resembles, and says so."""
+    shots = Screenshots(page, prefix="statute-search-")
+    page.goto(f"{live_server}/statutes/search")
+    page.locator("#q").fill("健身房老板跑了卡里的钱怎么办")
+    page.locator("form[role=search] button[type=submit]").click()
+    hit = page.locator("#hits .search-hit", has_text="第五十三条").filter(
+        has_text="消费者权益保护法")
+    expect(hit).to_have_count(1)
+    expect(hit.locator(".search-hit-answers")).to_contain_text("适用于相近的常见问题：“")
+    shots.take("answers")
