@@ -476,7 +476,8 @@ def _answer_ids(fragment: str, labels: tuple[str, ...]) -> list[int]:
     if (fragment, labels) in cache:
         return cache[(fragment, labels)]
     # A law's name (保险法) names that law, not another containing it (社会保险法).
-    named = (Law.short_title == fragment if fragment.endswith("法")
+    law_name = fragment.endswith("法") and not fragment.endswith("办法")
+    named = (Law.short_title == fragment if law_name
              else Law.title.contains(fragment, autoescape=True))
     laws = db.session.execute(
         select(Law.id, Law.title, Law.short_title, Law.book, Law.status, Law.version_date)
