@@ -113,7 +113,6 @@ def main() -> None:
     with corpus_database(args.database_url):
         report = import_corpus(args.corpus)
         embed_core_laws()
-        statute_search.semantic.embed_bank()
         result = {"benchmark": "statute_quality", "database": db.engine.dialect.name,
                   "corpus": str(args.corpus), "articles": report.articles,
                   "semantic": statute_search.semantic.available(),

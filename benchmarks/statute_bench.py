@@ -42,8 +42,9 @@ def corpus_database(database_url: str | None) -> Iterator[None]:
 
 
 def embed_core_laws() -> int:
-    """Give the core laws' articles their meaning vectors (statutes.semantic), from the cache
-    where it has them; reports on stderr. Returns how many were missing."""
+    """Give the core laws' articles and the common questions their meaning vectors
+    (statutes.semantic), from the cache where it has them; reports on stderr. Returns how
+    many articles were missing."""
     from statutes import semantic
     if not semantic.available():
         print("semantic search unavailable: measuring search by words only", file=sys.stderr)
@@ -53,6 +54,7 @@ def embed_core_laws() -> int:
     if missing:
         print(f"embedding {len(missing)} articles (cached for later runs)…", file=sys.stderr)
         semantic.embed_articles(missing)
+    semantic.embed_bank()                      # the common questions (cached likewise)
     return len(missing)
 
 

@@ -126,6 +126,8 @@ def forget() -> None:
     forget_questions()
     _MATRICES.clear()
     forget_answers()
+    with _LOCK:
+        _BANKS.clear()
 
 
 def forget_answers() -> None:
@@ -426,9 +428,11 @@ def bank_entries() -> list[tuple[str, dict[str, tuple[str, ...]]]]:
     return COMMON_QUESTIONS
 
 
-def _bank(encoder):
-    """(questions, answers, matrix) of the bank, its vectors made once per process (from the
-    vector cache where it has them: 800 questions take a few seconds to embed)."""
+def _bank(encoder, cache_path: str | None, wait: bool = True):
+    """(questions, answers, matrix) of the bank, its vectors made once per process, from the
+    vector cache where it has them. Making them takes about 12 ms a question (half a minute
+    for the whole bank, the first time): without `wait`, this returns None and has them made
+    in the background meanwhile (search goes on without the bank until they are)."""
     import numpy as np
     entries = bank_entries()
     key = hashlib.sha256("\n".join(q for q, _ in entries).encode()).hexdigest()
@@ -438,15 +442,20 @@ def _bank(encoder):
         return cached
     questions = [q for q, _ in entries]
     keys = {q: digest(f"query: {q}") for q in questions}
-    with VectorCache(current_app.config.get("STATUTE_VECTOR_CACHE")) as cache:
+    with VectorCache(cache_path) as cache:
         known = cache.get(list(keys.values()))
-        todo = [q for q in questions if keys[q] not in known]
-        if todo:
-            with _MODEL_LOCK:
-                made = encoder.query(todo)
-            fresh = {keys[q]: _as_bytes(vector) for q, vector in zip(todo, made)}
+    todo = list(dict.fromkeys(q for q in questions if keys[q] not in known))
+    if todo and not wait:
+        _make_bank_later(encoder, cache_path)
+        return None
+    for start in range(0, len(todo), BATCH):      # a live question waits for one batch at most
+        chunk = todo[start:start + BATCH]
+        with _MODEL_LOCK:
+            made = encoder.query(chunk)
+        fresh = {keys[q]: _as_bytes(vector) for q, vector in zip(chunk, made)}
+        with VectorCache(cache_path) as cache:
             cache.put(fresh)
-            known.update(fresh)
+        known.update(fresh)
     matrix = (np.frombuffer(b"".join(known[keys[q]] for q in questions), dtype=np.float16)
               .reshape(len(questions), DIMENSIONS).astype(np.float32)
               if questions else np.zeros((0, DIMENSIONS), dtype=np.float32))
@@ -459,11 +468,33 @@ def _bank(encoder):
     return bank
 
 
+_BANK_MAKER: threading.Thread | None = None
+
+
+def _make_bank_later(encoder, cache_path: str | None) -> None:
+    """Make the bank's vectors in a background thread, unless one is at it already."""
+    global _BANK_MAKER
+
+    def make():
+        try:
+            _bank(encoder, cache_path)
+        except Exception:  # the bank is a help, not a need: search goes on without it
+            log.exception("the common questions' vectors could not be made")
+
+    with _LOCK:
+        if _BANK_MAKER is None or not _BANK_MAKER.is_alive():
+            _BANK_MAKER = threading.Thread(target=make, name="statute-bank", daemon=True)
+            _BANK_MAKER.start()
+
+
 def embed_bank() -> int:
-    """Make the bank's vectors now (at the end of an import or embed) rather than at the first
-    search; returns how many questions it holds (0 without the model)."""
+    """Make the bank's vectors now (at the end of an import or embed) rather than in the
+    background after the first search; returns how many questions it holds (0 without the
+    model)."""
     encoder = _encoder()
-    return len(_bank(encoder)[0]) if encoder is not None else 0
+    if encoder is None:
+        return 0
+    return len(_bank(encoder, current_app.config.get("STATUTE_VECTOR_CACHE"))[0])
 
 
 def _answer_ids(fragment: str, labels: tuple[str, ...]) -> list[int]:
@@ -525,11 +556,15 @@ def _answers_cache() -> dict[tuple, list[int]]:
 def answered(pending: Pending | None) -> dict[int, tuple[float, str]]:
     """The articles governing the bank questions nearest the question (BANK_NEAREST of them,
     at least BANK_FLOOR alike), each with its weight (0 to 1) and the bank question it
-    governs, the nearest's where several do; empty without the model or the bank."""
+    governs, the nearest's where several do; empty without the model or the bank, or while
+    the bank's vectors are being made."""
     if pending is None or pending.encoder is None or not bank_entries():
         return {}
     import numpy as np
-    questions, answers, matrix = _bank(pending.encoder)
+    bank = _bank(pending.encoder, current_app.config.get("STATUTE_VECTOR_CACHE"), wait=False)
+    if bank is None:
+        return {}
+    questions, answers, matrix = bank
     similarity = np.einsum("ij,j->i", matrix, pending.vector.result())
     count = min(BANK_NEAREST, len(questions))
     top = np.argpartition(-similarity, count - 1)[:count]

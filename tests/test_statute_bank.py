@@ -68,6 +68,7 @@ def test_every_common_question_names_articles_of_the_laws_it_cites(ctx):
 def test_a_question_worded_otherwise_finds_the_articles_of_its_common_question(model):
     civil_code()                      # no article has a vector: only the bank knows the way
     assert semantic.vector_count() == 0
+    assert semantic.embed_bank() == len(BANK)
     hits = search(LIKE_PEEPING)
     assert hits[0].article == "第一千零三十三条"
     assert hits[0].answers == PEEPING and not hits[0].by_meaning
@@ -81,8 +82,17 @@ def test_a_question_worded_otherwise_finds_the_articles_of_its_common_question(m
     assert f"; {len(BANK)} common questions ready" in result.output
 
 
+def test_until_the_bank_is_ready_search_goes_on_without_it(model):
+    civil_code()
+    assert search(LIKE_PEEPING) == []          # its vectors are being made meanwhile
+    semantic._BANK_MAKER.join(timeout=60)
+    assert search(LIKE_PEEPING)[0].answers == PEEPING
+    assert semantic.embed_bank() == len(BANK)  # from memory now
+
+
 def test_the_search_page_and_the_api_name_the_common_question(model, client, token):  # noqa: F811
     civil_code()
+    semantic.embed_bank()
     html = client.get(f"/statutes/search?q={LIKE_PEEPING}").get_data(as_text=True)
     article = html.index("第一千零三十三条")
     assert f"适用于相近的常见问题：“{PEEPING}”" in html[article:html.index("</li>", article)]

