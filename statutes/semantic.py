@@ -307,6 +307,15 @@ def vector_count() -> int:
 
 # ---- the nearest articles ------------------------------------------------------------------
 
+def _unit_rows(vectors: list[bytes]):
+    """The stored vectors (float16) as the rows of a float32 matrix, each of unit length."""
+    import numpy as np
+    matrix = (np.frombuffer(b"".join(vectors), dtype=np.float16)
+              .reshape(len(vectors), DIMENSIONS).astype(np.float32))
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]
+    return matrix / np.where(norms == 0, 1, norms)
+
+
 def _matrix():
     """(article ids, matrix of unit rows) of every stored vector, re-read when they change."""
     import numpy as np
@@ -324,11 +333,7 @@ def _matrix():
     rows = db.session.execute(select(vectors_t.c.article_id, vectors_t.c.vector)
                               .order_by(vectors_t.c.article_id)).all()
     ids = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
-    matrix = (np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float16)
-              .reshape(len(rows), DIMENSIONS).astype(np.float32) if rows
-              else np.zeros((0, DIMENSIONS), dtype=np.float32))
-    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]
-    matrix /= np.where(norms == 0, 1, norms)
+    matrix = _unit_rows([r[1] for r in rows])
     _MATRICES[key] = (signature, now, ids, matrix)
     return ids, matrix
 
@@ -433,7 +438,6 @@ def _bank(encoder, cache_path: str | None, wait: bool = True):
     vector cache where it has them. Making them takes about 12 ms a question (half a minute
     for the whole bank, the first time): without `wait`, this returns None and has them made
     in the background meanwhile (search goes on without the bank until they are)."""
-    import numpy as np
     entries = bank_entries()
     key = hashlib.sha256("\n".join(q for q, _ in entries).encode()).hexdigest()
     with _LOCK:
@@ -456,12 +460,8 @@ def _bank(encoder, cache_path: str | None, wait: bool = True):
         with VectorCache(cache_path) as cache:
             cache.put(fresh)
         known.update(fresh)
-    matrix = (np.frombuffer(b"".join(known[keys[q]] for q in questions), dtype=np.float16)
-              .reshape(len(questions), DIMENSIONS).astype(np.float32)
-              if questions else np.zeros((0, DIMENSIONS), dtype=np.float32))
-    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix))[:, None]
-    matrix /= np.where(norms == 0, 1, norms)
-    bank = (questions, [answers for _, answers in entries], matrix)
+    bank = (questions, [answers for _, answers in entries],
+            _unit_rows([known[keys[q]] for q in questions]))
     with _LOCK:
         _BANKS.clear()
         _BANKS[key] = bank
