@@ -18,6 +18,9 @@ and cached in a file keyed by the model and the exact text embedded, so that an 
 text did not change is never embedded twice: not after a re-import, and not in a second
 database. Without the package, or before the first
 `embed`, search is lexical only and says nothing.
+
+Questions are nearer to questions than to articles: the end of this module compares a question
+with a bank of common questions whose governing articles are known (statutes.question_bank).
 """
 from __future__ import annotations
 
@@ -408,7 +411,7 @@ def nearest(question: str | Pending | None, limit: int = NEAREST) -> dict[int, f
 # Articles are written in the law's words and questions in the party's: the two are far apart
 # even in meaning (e5 puts 狗把我咬了 nearer to articles about dogs in general than to 第一千二百
 # 四十五条). Two questions about the same dispute, however worded, are near. The bank of common
-# questions (statutes.question_bank) says which articles govern each of some hundreds of
+# questions (statutes.question_bank) says which articles govern each of nearly two thousand
 # everyday disputes; a question near one of them (question-to-question similarity of e5, about
 # 0.90 for unrelated questions, 0.94 to 0.96 for one dispute told two ways) brings that
 # question's articles into the candidates, with a weight from 0 at BANK_FLOOR to 1 at BANK_TOP.
@@ -526,6 +529,7 @@ def _answer_ids(fragment: str, labels: tuple[str, ...]) -> list[int]:
         for law in laws:
             key = (law.title, law.status, law.version_date) if law.book else (law.id,)
             editions.setdefault(key, []).append(law)
+
         def rank(edition):
             law = edition[0]
             count = len({label for member in edition for label in held.get(member.id, {})})
