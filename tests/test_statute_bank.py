@@ -14,7 +14,7 @@ from statutes.importer import import_corpus
 from statutes.models import Article, Law
 from statutes.question_bank import COMMON_QUESTIONS
 from statutes.search import index_articles, search
-from test_statute_search import CORPUS, add_law
+from test_statute_search import CORPUS, RELEVANCE, add_law, governing
 from test_api import auth, token  # noqa: F401  (token is a fixture)
 from test_statute_semantic import CIVIL_CODE, civil_code
 
@@ -138,7 +138,6 @@ def test_the_cached_answers_follow_a_re_import(ctx):
 def test_with_the_common_questions_the_relevance_set_does_better(common_questions):
     """The relevance set over the demo corpus, without article vectors: 37 of 40 by words
     alone (tests/test_statute_search.py), 39 with the common questions."""
-    from test_statute_search import RELEVANCE, governing
     if not CORPUS.is_dir():
         pytest.skip(f"no corpus at {CORPUS}")
     import_corpus(CORPUS)
