@@ -61,7 +61,8 @@ def _embed_after_import(embed: bool) -> None:
     if embed:
         if missing:
             _embed_with_progress(missing)
-        semantic.embed_bank()                 # rather than at the first search
+        # Rather than in the background after the first search (half a minute the first time).
+        click.echo(f"{semantic.embed_bank()} common questions ready")
     elif missing:
         minutes = max(1, round(len(missing) * 0.055 / 60))
         click.echo(f"{len(missing)} articles of the core laws have no meaning vector yet: run "

@@ -172,6 +172,8 @@ def test_cli_import_embeds_the_new_core_articles_unless_told_not_to(model, tmp_p
     second = runner.invoke(args=["statutes", "import", str(tmp_path)])
     assert second.exit_code == 0, second.output
     assert semantic.vector_count() == 1 and semantic.missing_articles() == []
+    assert "0 common questions ready" in second.output        # (none in the tests' bank)
+    assert "common questions" not in first.output
 
 
 def test_cli_embeds_what_is_missing_and_says_how_many(model):
