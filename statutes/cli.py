@@ -115,4 +115,6 @@ def statutes_search(query: str, limit: int, as_json: bool, level: str | None, no
         return
     for hit in hits:
         click.echo(f"{hit.score:6.3f}  《{hit.law_title}》{hit.book or ''}{hit.article}")
+        if hit.answers:
+            click.echo(f"        governs a common question: {hit.answers}")
         click.echo(f"        {hit.text[:120]}")

@@ -78,8 +78,11 @@ def test_a_question_worded_otherwise_finds_the_articles_of_its_common_question(m
     assert question == PEEPING and 0 < weight <= 1
     # A question about something else is near no common question of the bank.
     assert all(hit.answers is None for hit in search("狗咬人了谁负责"))
-    result = model.test_cli_runner().invoke(args=["statutes", "embed"])
+    runner = model.test_cli_runner()
+    result = runner.invoke(args=["statutes", "embed"])
     assert f"; {len(BANK)} common questions ready" in result.output
+    printed = runner.invoke(args=["statutes", "search", LIKE_PEEPING]).output
+    assert f"第一千零三十三条\n        governs a common question: {PEEPING}\n" in printed
 
 
 def test_until_the_bank_is_ready_search_goes_on_without_it(model):
