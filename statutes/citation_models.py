@@ -18,7 +18,7 @@ class CaseCitation(db.Model):
 
     __tablename__ = "case_citations"
     __table_args__ = (
-        UniqueConstraint("case_id", "law_title", "article_number",
+        UniqueConstraint("case_id", "law_title", "article_number", "article_suffix",
                          name="uq_case_citations_case_law_article"),
     )
 
@@ -26,6 +26,7 @@ class CaseCitation(db.Model):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     law_title: Mapped[str] = mapped_column(String(255))       # full official title
     article_number: Mapped[int] = mapped_column(Integer)      # 1179
+    article_suffix: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 之一
     article_label: Mapped[str] = mapped_column(String(32))    # 第一千一百七十九条
     # The article of the version the clerk saw; re-importing a changed file deletes it.
     article_id: Mapped[int | None] = mapped_column(

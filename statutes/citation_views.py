@@ -18,6 +18,7 @@ from cases.models import Case
 from statutes import citations as service
 from statutes.citations import CitationError, ResolvedCitation
 from statutes.models import Article
+from statutes.parser import article_reference
 from workflows.i18n import N_
 
 bp = Blueprint("citations", __name__)
@@ -83,18 +84,19 @@ def pin(case_id: int):
 @bp.route("/cases/<int:case_id>/citations/typed", methods=["POST"])
 @login_required
 def pin_typed(case_id: int):
-    """Pin an article typed as law title + article number (第1179条, 1179, 第一千一百七十九条)."""
+    """Pin an article typed as law title + article number (第1179条, 1179, 第一千一百七十九条;
+    第二百九十一条之二 or 291之2 for an article inserted by amendment)."""
     case = _editable_case(case_id)
     entry = {key: request.form.get(key, "").strip()[:limit]
              for key, limit in (("law", 255), ("number", 32), ("note", service.NOTE_CHARS))}
     try:
         if not entry["law"]:
             raise CitationError(N_("Enter the title of the law, e.g. 民法典."))
-        number = service.parse_article_number(entry["number"])
-        if number is None:
+        reference = article_reference(entry["number"])
+        if reference is None:
             raise CitationError(N_("Enter the article number, e.g. 1179, 第1179条 or "
                                            "第一千一百七十九条."))
-        article = service.article_in_force(entry["law"], number)
+        article = service.article_in_force(entry["law"], *reference)
     except CitationError as err:
         return _refused(case, err, 422, entry)
     return _pin(case, article, entry["note"], entry)

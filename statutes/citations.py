@@ -10,7 +10,6 @@ be printed or changed, that is until the case goes to judicial confirmation or e
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import date
 
@@ -24,8 +23,7 @@ from app.workdays import today as centre_today
 from cases.access import CASE_MANAGERS, can_view
 from cases.models import Agreement, Case
 from statutes.citation_models import CaseCitation
-from statutes.models import Article, Law
-from statutes.parser import chinese_number
+from statutes.models import Article, Law, article_ref
 from statutes.queries import cited_article
 from workflows.i18n import N_
 
@@ -132,37 +130,22 @@ def citation_date(case: Case, today: date | None = None) -> date:
 
 # ---- reading what the clerk typed ------------------------------------------------------
 
-_NUMBER_RE = re.compile(r"^第?(\d+|[零〇一二两三四五六七八九十百千万]+)条?$")
-
-
-def parse_article_number(reference: str) -> int | None:
-    """第1179条, 1179, 第一千一百七十九条 or 一千一百七十九 → 1179; None if not a number."""
-    match = _NUMBER_RE.match(re.sub(r"\s+", "", reference))
-    if not match:
-        return None
-    numeral = match.group(1)
-    try:
-        number = int(numeral) if numeral.isdigit() else chinese_number(numeral)
-    except ValueError:
-        return None
-    return number if 0 < number < 100000 else None
-
-
 def law_name(name: str) -> str:
     return name.strip().strip("《》<>").strip()
 
 
-def article_in_force(name: str, number: int) -> Article:
-    """The article of the version in force of the law named by its short or full title.
-    Raises CitationError (the law unknown, or no such article in force)."""
+def article_in_force(name: str, number: int, suffix: int = 0) -> Article:
+    """The article (第{number}条, or 第{number}条之{suffix}) of the version in force of the law
+    named by its short or full title. Raises CitationError (the law unknown, or no such article
+    in force)."""
     name = law_name(name)
-    article, known = cited_article(name, str(number))
+    article, known = cited_article(name, article_ref(number, suffix))
     if not known:
         raise CitationError(N_("No law titled “%(name)s” is in the statute library."),
                             name=name)
     if article is None:
         raise CitationError(N_("%(name)s has no article %(number)s in force."),
-                            name=name, number=number)
+                            name=name, number=f"{number}之{suffix}" if suffix else number)
     return article
 
 
@@ -174,13 +157,14 @@ def pin_citation(case: Case, article: Article, actor: User, note: str = "") -> C
         raise CitationError(N_("Citations can no longer be changed: the case is past the "
                                "agreement stage."))
     law = article.law
-    if already_pinned(case, law.title, article.number):
+    if already_pinned(case, law.title, article.number, article.suffix):
         raise CitationError(N_("%(citation)s is already cited in this case."),
                             citation=f"《{law.title}》{article.label}")
     last = db.session.scalar(select(func.max(CaseCitation.position))
                              .where(CaseCitation.case_id == case.id))
     citation = CaseCitation(case_id=case.id, law_title=law.title,
-                            article_number=article.number, article_label=article.label,
+                            article_number=article.number, article_suffix=article.suffix,
+                            article_label=article.label,
                             article_id=article.id, pinned_by_id=actor.id,
                             note=note.strip()[:NOTE_CHARS], position=(last or 0) + 1)
     try:
@@ -200,11 +184,12 @@ def pin_citation(case: Case, article: Article, actor: User, note: str = "") -> C
     return citation
 
 
-def already_pinned(case: Case, law_title: str, number: int) -> bool:
+def already_pinned(case: Case, law_title: str, number: int, suffix: int = 0) -> bool:
     return db.session.scalar(
         select(CaseCitation.id).where(CaseCitation.case_id == case.id,
                                       CaseCitation.law_title == law_title,
-                                      CaseCitation.article_number == number)) is not None
+                                      CaseCitation.article_number == number,
+                                      CaseCitation.article_suffix == suffix)) is not None
 
 
 def unpin_citation(case: Case, citation_id: int, actor: User) -> None:
@@ -260,9 +245,16 @@ def version_in_force(versions: list[Law], on: date) -> Law | None:
     return max(started, key=lambda v: (_start(v), v.status == "in_force", v.id))
 
 
+def same_article(citation: CaseCitation) -> tuple:
+    """Conditions on Article: the cited article (its number and suffix) in any version."""
+    return (Article.number == citation.article_number,
+            Article.suffix == citation.article_suffix)
+
+
 def resolve(citation: CaseCitation, on: date) -> ResolvedCitation:
     pinned = citation.article
-    if pinned is not None and (pinned.number != citation.article_number
+    if pinned is not None and ((pinned.number, pinned.suffix)
+                               != (citation.article_number, citation.article_suffix)
                                or pinned.law.title != citation.law_title):
         pinned = None           # a re-import reused the id (SQLite does not null it)
     if pinned is not None:
@@ -270,7 +262,7 @@ def resolve(citation: CaseCitation, on: date) -> ResolvedCitation:
     else:                       # the pinned row was replaced by a re-import: find its book
         book = db.session.scalar(
             select(Law.book).join(Article, Article.law_id == Law.id)
-            .where(Law.title == citation.law_title, Article.number == citation.article_number)
+            .where(Law.title == citation.law_title, *same_article(citation))
             .order_by(Law.version_date.desc().nulls_last()).limit(1))
     same_book = Law.book.is_(None) if book is None else Law.book == book
     versions = list(db.session.scalars(
@@ -279,8 +271,7 @@ def resolve(citation: CaseCitation, on: date) -> ResolvedCitation:
     article = None
     if law is not None:
         article = db.session.scalar(
-            select(Article).where(Article.law_id == law.id,
-                                  Article.number == citation.article_number)
+            select(Article).where(Article.law_id == law.id, *same_article(citation))
             .order_by(Article.position).limit(1))
     if article is not None:
         return ResolvedCitation(citation, article, law, on,
@@ -290,7 +281,7 @@ def resolve(citation: CaseCitation, on: date) -> ResolvedCitation:
     # Neither: the newest version that has the article, if any (a re-imported text).
     article = db.session.scalar(
         select(Article).join(Law, Law.id == Article.law_id)
-        .where(Law.title == citation.law_title, Article.number == citation.article_number)
+        .where(Law.title == citation.law_title, *same_article(citation))
         .order_by(sql_case((Law.status == "in_force", 0), else_=1),
                   Law.version_date.desc().nulls_last()).limit(1))
     if article is not None:
@@ -335,7 +326,7 @@ def suggest_articles(case: Case, limit: int = SUGGESTIONS) -> list:
         log.exception("statute suggestions failed for case %s", case.id)
         db.session.rollback()
         return []
-    pinned = {(c.law_title, c.article_number) for c in pinned_citations(case)}
+    pinned = {(c.law_title, c.article_number, c.article_suffix) for c in pinned_citations(case)}
     key_laws = CATEGORY_LAWS.get(case.category, ())
 
     def bonus(hit) -> float:
@@ -347,7 +338,8 @@ def suggest_articles(case: Case, limit: int = SUGGESTIONS) -> list:
     ranked = sorted(hits, key=lambda h: (-(h.score + bonus(h)), h.article_id))
     chosen = []
     for hit in ranked:              # one hit per article, whatever its version
-        if hit.law_status != "repealed" and (hit.law_title, hit.number) not in pinned:
-            pinned.add((hit.law_title, hit.number))
+        key = (hit.law_title, hit.number, hit.suffix)
+        if hit.law_status != "repealed" and key not in pinned:
+            pinned.add(key)
             chosen.append(hit)
     return chosen[:limit]

@@ -91,12 +91,22 @@ class Article(db.Model):
     law_id: Mapped[int] = mapped_column(ForeignKey("laws.id", ondelete="CASCADE"))
     node_id: Mapped[int | None] = mapped_column(
         ForeignKey("statute_nodes.id", ondelete="SET NULL"), index=True)
-    label: Mapped[str] = mapped_column(String(32))            # 第十七条
+    label: Mapped[str] = mapped_column(String(32))            # 第十七条 (第十七条之一)
     number: Mapped[int] = mapped_column(Integer)              # 17
+    suffix: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 1: 之一
     text: Mapped[str] = mapped_column(Text)                   # paragraphs joined by "\n"
     position: Mapped[int] = mapped_column(Integer)
 
     law: Mapped[Law] = relationship(back_populates="articles")
+
+    @property
+    def ref(self) -> str:
+        """The article in its permalink and anchor: 17, or 17-1 for 第十七条之一."""
+        return article_ref(self.number, self.suffix)
+
+
+def article_ref(number: int, suffix: int = 0) -> str:
+    return f"{number}-{suffix}" if suffix else str(number)
 
 
 class ArticleSearch(db.Model):

@@ -19,7 +19,10 @@ _UNITS = {"十": 10, "百": 100, "千": 1000}
 _STRUCTURE_RE = re.compile(rf"^第\s*([{NUMERALS}\s]+?)\s*(分\s*编|编|章|节)(?:\s+|$)(.*)$")
 _STRUCTURE_LEVELS = {"编": "part", "分编": "subpart", "章": "chapter", "节": "section"}
 _RANK = {"part": 0, "subpart": 1, "chapter": 2, "section": 3, "heading": 4}
-_ARTICLE_RE = re.compile(rf"^第([{NUMERALS}]+)条(?:\s+|$)")
+# 第十七条, and 第十七条之一: an article inserted after 第十七条 by an amendment (the Criminal Law
+# has 53), numbered 17 with suffix 1.
+_ARTICLE_RE = re.compile(rf"^第([{NUMERALS}]+)条(?:之([{NUMERALS}]+))?(?:\s+|$)")
+_REFERENCE_RE = re.compile(rf"^第?(\d+|[{NUMERALS}]+)条?(?:(?:之|-)(\d+|[{NUMERALS}]+))?$")
 _DATE_RE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 _FILE_DATE_RE = re.compile(r"\((\d{4})-(\d{2})-(\d{2})\)$")
 _SPACE_RE = re.compile(r"\s+")
@@ -42,10 +45,11 @@ class ParsedNode:
 
 @dataclass
 class ParsedArticle:
-    label: str              # 第十七条
+    label: str              # 第十七条 (第十七条之一)
     number: int             # 17
     text: str               # paragraphs joined by "\n", without the label
     node: int | None        # index of the innermost heading above it
+    suffix: int = 0         # 1 for 第十七条之一
 
 
 @dataclass
@@ -81,6 +85,21 @@ def chinese_number(numeral: str) -> int:
         else:
             raise ValueError(f"not a Chinese numeral: {numeral!r}")
     return total + section + (digit or 0)
+
+
+def article_reference(reference: str) -> tuple[int, int] | None:
+    """An article as a person writes it → (number, suffix): 1179, 第1179条, 第一千一百七十九条 or
+    一千一百七十九 → (1179, 0); 第二百九十一条之二, 291之2 or 291-2 → (291, 2). None if it is not
+    an article number."""
+    match = _REFERENCE_RE.match(_SPACE_RE.sub("", reference))
+    if not match:
+        return None
+    try:
+        number, suffix = (int(n) if n.isdigit() else chinese_number(n)
+                          for n in (match.group(1), match.group(2) or "0"))
+    except ValueError:
+        return None
+    return (number, suffix) if 0 < number < 100000 and 0 <= suffix < 100 else None
 
 
 def normalise(text: str) -> str:
@@ -179,8 +198,9 @@ def _read_body(law: ParsedLaw, lines: list[str]) -> None:
 
     def close_article():
         if current is not None:
-            label, number, paragraphs, node = current
-            law.articles.append(ParsedArticle(label, number, "\n".join(paragraphs), node))
+            label, number, paragraphs, node, suffix = current
+            law.articles.append(ParsedArticle(label, number, "\n".join(paragraphs), node,
+                                              suffix))
 
     for raw in lines:
         line = raw.strip()
@@ -202,10 +222,11 @@ def _read_body(law: ParsedLaw, lines: list[str]) -> None:
         match = _ARTICLE_RE.match(line)
         if match:
             close_article()
-            numeral = match.group(1)
+            numeral, sub = match.group(1), match.group(2)
             rest = line[match.end():].strip()
-            current = (f"第{numeral}条", chinese_number(numeral), [rest] if rest else [],
-                       stack[-1] if stack else None)
+            current = (f"第{numeral}条" + (f"之{sub}" if sub else ""), chinese_number(numeral),
+                       [rest] if rest else [], stack[-1] if stack else None,
+                       chinese_number(sub) if sub else 0)
         elif current is not None:
             current[2].append(line)
     close_article()

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, or_, select
 
 from app.extensions import db
 from statutes.models import LAW_LEVELS, Article, Law, StatuteNode
+from statutes.parser import article_reference
 
 LEVEL_ORDER = {code: i for i, code in enumerate(LAW_LEVELS)}
 LOCAL = "local_regulation"
@@ -169,9 +170,11 @@ def current_version(versions: list[Law]) -> Law | None:
 
 # ---- one article -----------------------------------------------------------------------
 
-def article_of(law: Law, number: int) -> Article | None:
+def article_of(law: Law, number: int, suffix: int = 0) -> Article | None:
+    """第{number}条 (第{number}条之{suffix} with a suffix) of the law."""
     return db.session.scalar(
-        select(Article).where(Article.law_id == law.id, Article.number == number)
+        select(Article).where(Article.law_id == law.id, Article.number == number,
+                              Article.suffix == suffix)
         .order_by(Article.position).limit(1))
 
 
@@ -203,16 +206,10 @@ def heading_path(article: Article) -> list[StatuteNode]:
 
 
 def find_article(law: Law, reference: str) -> Article | None:
-    """An article by its number (17) or its label (第十七条 or 十七)."""
-    reference = reference.strip()
-    if reference.isdigit():
-        return article_of(law, int(reference))
-    if not reference:
-        return None
-    label = reference if reference.startswith("第") else f"第{reference}"
-    label = label if label.endswith("条") else f"{label}条"
-    return db.session.scalar(
-        select(Article).where(Article.law_id == law.id, Article.label == label).limit(1))
+    """An article as a person writes it: 17, 第17条, 第十七条 or 十七; 17-1, 17之1 or
+    第十七条之一 for an article inserted after it."""
+    found = article_reference(reference)
+    return article_of(law, *found) if found else None
 
 
 def cited_article(name: str, reference: str) -> tuple[Article | None, bool]:

@@ -26,7 +26,7 @@ from sqlalchemy import bindparam, delete, insert, select, text
 
 from app.extensions import db
 from statutes import semantic
-from statutes.models import Article, ArticleSearch, Law, StatuteNode
+from statutes.models import Article, ArticleSearch, Law, StatuteNode, article_ref
 from statutes.synonyms import SYNONYMS
 
 FTS_TABLE = "article_search_fts"
@@ -451,20 +451,25 @@ class Hit:
     law_level: str
     law_status: str
     article_id: int
-    article: str                 # 第X条
+    article: str                 # 第X条 (第X条之一)
     number: int
+    suffix: int                  # 1 for 第X条之一
     text: str
     score: float
     matched: list[str] = field(default_factory=list)   # words to highlight
     by_meaning: bool = False     # among the articles nearest the question in meaning
     answers: str | None = None   # the common question near this one that the article governs
 
+    @property
+    def ref(self) -> str:
+        return article_ref(self.number, self.suffix)
+
     def as_dict(self) -> dict:
         return {"law_id": self.law_id, "law_title": self.law_title,
                 "book": self.book,
                 "short_title": self.short_title, "level": self.law_level,
                 "status": self.law_status, "article_id": self.article_id,
-                "article": self.article, "number": self.number,
+                "article": self.article, "number": self.number, "suffix": self.suffix,
                 "score": round(self.score, 4), "text": self.text, "matched": self.matched,
                 "by_meaning": self.by_meaning, "answers": self.answers}
 
@@ -495,8 +500,8 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
         return []
     db_score = dict(found)
     rows = db.session.execute(
-        select(Article.id, Article.label, Article.number, Article.text, Article.law_id,
-               Law.title, Law.short_title, Law.book, Law.level, Law.status)
+        select(Article.id, Article.label, Article.number, Article.suffix, Article.text,
+               Article.law_id, Law.title, Law.short_title, Law.book, Law.level, Law.status)
         .join(Law, Law.id == Article.law_id)
         .where(Article.id.in_(list(db_score)))).all()
     best = max(db_score.values()) or 1.0
@@ -518,8 +523,8 @@ def search(question: str, limit: int = 10, *, level: str | None = None,
                  + BANK_WEIGHT * answers.get(row.id, (0.0, None))[0]
                  - LENGTH_PENALTY * math.log(max(len(row.text), SHORT_ARTICLE) / SHORT_ARTICLE))
         hits.append(Hit(row.law_id, row.title, row.book, row.short_title, row.level,
-                        row.status, row.id, row.label, row.number, row.text, score, matched,
-                        row.id in near, answers.get(row.id, (0.0, None))[1]))
+                        row.status, row.id, row.label, row.number, row.suffix, row.text, score,
+                        matched, row.id in near, answers.get(row.id, (0.0, None))[1]))
     hits.sort(key=lambda h: (-h.score, h.article_id))
     # The same text filed twice (one law under two categories, or an unchanged article in
     # two versions) is shown once, as its best-ranked copy.

@@ -3,6 +3,8 @@ article's permalink, and a stable citation link to the version in force. No sign
 public law, and parties look it up too."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup, escape
@@ -14,6 +16,7 @@ from statutes.models import LAW_LEVELS, LAW_STATUSES, Law
 bp = Blueprint("statutes", __name__, url_prefix="/statutes")
 
 PER_PAGE = 50
+ARTICLE_REF = re.compile(r"(\d{1,5})(?:-(\d{1,2}))?")     # Article.ref: 17, 17-1
 
 
 @bp.app_context_processor
@@ -110,14 +113,16 @@ def jump(law_id: int):
     if article is None:
         flash(_("This law has no article %(number)s.", number=reference[:20]), "warning")
         return redirect(url_for("statutes.law", law_id=law.id))
-    return redirect(url_for("statutes.law", law_id=law.id, _anchor=f"a{article.number}"))
+    return redirect(url_for("statutes.law", law_id=law.id, _anchor=f"a{article.ref}"))
 
 
-@bp.route("/law/<int:law_id>/article/<int:number>")
-def article(law_id: int, number: int):
+@bp.route("/law/<int:law_id>/article/<number>")
+def article(law_id: int, number: str):
+    """An article's permalink: /article/17, or /article/17-1 for 第十七条之一."""
     law = _law_or_404(law_id)
-    found = queries.article_of(law, number)
-    if found is None:
+    match = ARTICLE_REF.fullmatch(number)
+    found = match and queries.article_of(law, int(match[1]), int(match[2] or 0))
+    if not found:
         abort(404)
     previous, following = queries.neighbours(found)
     versions = queries.versions_of(law)
@@ -136,4 +141,4 @@ def cite(name: str, reference: str):
                      name=name, number=reference) if known else
                    _("No law titled %(name)s is in the library.", name=name))
         return render_template("statutes/not_found.html", message=message), 404
-    return redirect(url_for("statutes.article", law_id=found.law_id, number=found.number))
+    return redirect(url_for("statutes.article", law_id=found.law_id, number=found.ref))

@@ -21,9 +21,10 @@ from lifecycle_paths import PATHS, valid_data
 from statutes import citations
 from statutes.citation_models import CaseCitation
 from statutes.citations import (CitationError, article_in_force, cited_articles,
-                                parse_article_number, pin_citation, resolved_citations,
+                                pin_citation, resolved_citations,
                                 suggest_articles)
 from statutes.models import Article, Law, StatuteNode
+from statutes.parser import article_reference
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "statutes"
 MEDIATION_LAW = "诉讼与非诉讼程序法/人民调解法(2010-08-28).md"
@@ -241,12 +242,16 @@ def test_an_unknown_article_id_is_a_bad_request(app, staged, world):
     assert client.get(f"/cases/{case.id}/citations").status_code == 405
 
 
-def test_parse_article_number():
-    assert [parse_article_number(s) for s in (
+def test_article_reference_as_a_clerk_types_it():
+    assert [article_reference(s) for s in (
         "第1179条", "1179", "第一千一百七十九条", "一千一百七十九", "第 17 条", "十七", "第十条",
-        "第１７条")] == [1179, 1179, 1179, 1179, 17, 17, 10, 17]
-    assert [parse_article_number(s) for s in ("", "第条", "abc", "17a", "0", "第一编")] == [
-        None] * 6
+        "第１７条")] == [(1179, 0), (1179, 0), (1179, 0), (1179, 0), (17, 0), (17, 0), (10, 0),
+                        (17, 0)]
+    assert [article_reference(s) for s in (
+        "第二百九十一条之二", "291之2", "291-2", "第291条之二", "第二百七十六条之一")] == [
+        (291, 2), (291, 2), (291, 2), (291, 2), (276, 1)]
+    assert [article_reference(s) for s in ("", "第条", "abc", "17a", "0", "第一编", "17之",
+                                           "之一", "17-1-1")] == [None] * 9
 
 
 def test_article_in_force_by_short_or_full_title(library, ctx):
@@ -459,3 +464,56 @@ def test_case_page_with_the_search_table_missing_shows_no_suggestions(app, stage
         db.session.rollback()
         db.session.execute(text(f"ALTER TABLE {table}_off RENAME TO {table}"))
         db.session.commit()
+
+
+# ---- articles inserted by amendment ----------------------------------------------------
+
+@pytest.fixture
+def criminal_law(library, ctx, tmp_path):
+    """A Criminal Law with 第二百九十一条之一 and 之二 (tests/test_statute_inserted_articles.py);
+    re-import(text) replaces it. Removed again after the test."""
+    from statutes.importer import import_corpus
+    from test_statute_inserted_articles import CRIMINAL_LAW
+    folder = tmp_path / "刑法"
+    folder.mkdir()
+
+    def reimport(text=CRIMINAL_LAW):
+        (folder / "刑法(2020-12-26).md").write_text(text, encoding="utf-8")
+        import_corpus(tmp_path)
+    reimport()
+    yield reimport
+    db.session.rollback()
+    for law_id in db.session.scalars(select(Law.id).where(Law.short_title == "刑法")).all():
+        db.session.execute(delete(Article).where(Article.law_id == law_id))
+        db.session.execute(delete(StatuteNode).where(StatuteNode.law_id == law_id))
+        db.session.execute(delete(Law).where(Law.id == law_id))
+    db.session.commit()
+
+
+def test_an_inserted_article_is_cited_apart_from_the_one_it_follows(app, criminal_law, staged,
+                                                                    world):
+    case = staged("agreed")
+    pin_citation(case, article_in_force("刑法", 291), world.clerk)
+    clerk = client_for(app, world.clerk)
+    typed = clerk.post(f"/cases/{case.id}/citations/typed", data={"law": "刑法", "number": "291之2"})
+    assert typed.status_code == 303
+    again = clerk.post(f"/cases/{case.id}/citations/typed",
+                       data={"law": "刑法", "number": "第二百九十一条之二"})
+    assert again.status_code == 409
+    assert "《中华人民共和国刑法》第二百九十一条之二 is already cited in this case." in (
+        again.get_data(as_text=True))
+    absent = clerk.post(f"/cases/{case.id}/citations/typed", data={"law": "刑法", "number": "291之5"})
+    assert "刑法 has no article 291之5 in force." in absent.get_data(as_text=True)
+    criminal_law(criminal_law_text_changed())      # new rows: the pinned ids are gone
+    printed = cited_articles(case)
+    assert [c.citation_text for c in printed] == ["《中华人民共和国刑法》第二百九十一条",
+                                                  "《中华人民共和国刑法》第二百九十一条之二"]
+    assert printed[0].text.startswith("聚众扰乱") and "高空" not in printed[0].text
+    assert printed[1].text.startswith("从建筑物或者其他高空抛掷物品，情节特别严重的")
+    page = clerk.get(f"/cases/{case.id}").get_data(as_text=True)
+    assert "/article/291-2" in page
+
+
+def criminal_law_text_changed() -> str:
+    from test_statute_inserted_articles import CRIMINAL_LAW
+    return CRIMINAL_LAW.replace("高空抛掷物品，情节严重的", "高空抛掷物品，情节特别严重的")

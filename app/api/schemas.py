@@ -400,6 +400,8 @@ class StatuteHitSchema(ma.Schema):
     article_id = fields.Integer(required=True)
     article = fields.String(required=True)
     number = fields.Integer(required=True)
+    suffix = fields.Integer(required=True, metadata={
+        "description": "1 for an article inserted by amendment as 第X条之一, else 0"})
     score = fields.Float(required=True)
     text = fields.String(required=True)
     matched = fields.List(fields.String(), required=True)
