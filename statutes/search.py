@@ -73,7 +73,8 @@ COVERAGE_WEIGHT = 2.0
 # candidates, and the weight of their closeness (0 to 1) in the score.
 SEMANTIC_CANDIDATES = 10
 SEMANTIC_WEIGHT = 0.75
-# The weight (times 0 to 1) of governing a common question near the question (semantic.answered).
+# The weight of governing the common questions near the question (times semantic.answered:
+# 0 to 1 for the nearest that an article governs, more where further ones agree).
 BANK_WEIGHT = 2.0
 # Indexed with the articles of CORE_LAWS, so that the database can narrow to them cheaply.
 CORE_TOKEN = "zzcorelaw"

@@ -416,7 +416,10 @@ def nearest(question: str | Pending | None, limit: int = NEAREST) -> dict[int, f
 # 0.90 for unrelated questions, 0.94 to 0.96 for one dispute told two ways) brings that
 # question's articles into the candidates, with a weight from 0 at BANK_FLOOR to 1 at BANK_TOP.
 
-BANK_NEAREST = 3          # the bank questions nearest the question that count
+BANK_NEAREST = 12         # the bank questions nearest the question that count
+# An article governing several of them gains this share of each further one's weight: the
+# articles many near disputes turn on are the likeliest to govern this one.
+BANK_VOTE = 0.3
 BANK_FLOOR = 0.90
 BANK_TOP = 0.96
 # The kinds of document a bank answer may name (never a local rule or a case).
@@ -445,8 +448,8 @@ def _bank(encoder, cache_path: str | None, wait: bool = True):
     key = hashlib.sha256("\n".join(q for q, _ in entries).encode()).hexdigest()
     with _LOCK:
         cached = _BANKS.get(key)
-    if cached is not None:
-        return cached
+    if cached is not None:              # the vectors are the questions'; answers may change
+        return cached[0], [answers for _, answers in entries], cached[2]
     questions = [q for q, _ in entries]
     keys = {q: digest(f"query: {q}") for q in questions}
     with VectorCache(cache_path) as cache:
@@ -559,9 +562,9 @@ def _answers_cache() -> dict[tuple, list[int]]:
 
 def answered(pending: Pending | None) -> dict[int, tuple[float, str]]:
     """The articles governing the bank questions nearest the question (BANK_NEAREST of them,
-    at least BANK_FLOOR alike), each with its weight (0 to 1) and the bank question it
-    governs, the nearest's where several do; empty without the model or the bank, or while
-    the bank's vectors are being made."""
+    at least BANK_FLOOR alike), each with its weight (0 to 1 from the nearest question that
+    it governs, plus BANK_VOTE of each further one's) and that nearest question; empty
+    without the model or the bank, or while the bank's vectors are being made."""
     if pending is None or pending.encoder is None or not bank_entries():
         return {}
     import numpy as np
@@ -580,6 +583,9 @@ def answered(pending: Pending | None) -> dict[int, tuple[float, str]]:
         weight = min(weight, 1.0)
         for fragment, labels in answers[i].items():
             for article_id in _answer_ids(fragment, labels):
-                if article_id not in found or found[article_id][0] < weight:
+                if article_id in found:         # a nearer question governs it too: a vote
+                    found[article_id] = (found[article_id][0] + BANK_VOTE * weight,
+                                         found[article_id][1])
+                else:
                     found[article_id] = (weight, questions[i])
     return found

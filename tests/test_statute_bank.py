@@ -12,6 +12,7 @@ from app.extensions import db
 from statutes import semantic
 from statutes.importer import import_corpus
 from statutes.models import Article, Law
+from statutes.parser import article_reference
 from statutes.question_bank import COMMON_QUESTIONS
 from statutes.search import index_articles, search
 from test_statute_search import CORPUS, RELEVANCE, add_law, governing
@@ -41,7 +42,7 @@ def test_the_bank_is_well_formed():
     for question, answers in COMMON_QUESTIONS:
         assert answers and all(labels for labels in answers.values()), question
         for labels in answers.values():
-            assert all(label.startswith("第") and label.endswith("条") for label in labels)
+            assert all(label.startswith("第") and article_reference(label) for label in labels)
 
 
 def test_every_common_question_names_articles_of_the_laws_it_cites(ctx):
@@ -83,6 +84,30 @@ def test_a_question_worded_otherwise_finds_the_articles_of_its_common_question(m
     assert f"; {len(BANK)} common questions ready" in result.output
     printed = runner.invoke(args=["statutes", "search", LIKE_PEEPING]).output
     assert f"第一千零三十三条\n        governs a common question: {PEEPING}\n" in printed
+
+
+def test_an_article_that_several_near_common_questions_turn_on_weighs_more(model,
+                                                                           monkeypatch):
+    civil_code()
+    other = "对面楼的人天天用望远镜偷窥我家"            # near LIKE_PEEPING too
+    banks = {"apart": [(PEEPING, {"民法典": ("第一千零三十三条",)}),
+                       (other, {"民法典": ("第一千零三十二条",)})],
+             "agreeing": [(PEEPING, {"民法典": ("第一千零三十三条",)}),
+                          (other, {"民法典": ("第一千零三十二条", "第一千零三十三条")})]}
+    weights = {}
+    for name, bank in banks.items():
+        monkeypatch.setattr(semantic, "bank_entries", lambda bank=bank: bank)
+        semantic.embed_bank()
+        answered = semantic.answered(semantic.prepare(LIKE_PEEPING))
+        weights[name] = {label: answered[article_id] for label, article_id in db.session.execute(
+            select(Article.label, Article.id).where(Article.id.in_(list(answered))))}
+    (peeping, first), (spying, second) = (weights["apart"]["第一千零三十三条"],
+                                          weights["apart"]["第一千零三十二条"])
+    assert (first, second) == (PEEPING, other) and peeping > 0 and spying > 0
+    both, nearest = weights["agreeing"]["第一千零三十三条"]
+    assert both == pytest.approx(max(peeping, spying) + semantic.BANK_VOTE * min(peeping, spying))
+    assert both > max(peeping, spying) and nearest in (PEEPING, other)
+    assert weights["agreeing"]["第一千零三十二条"] == (spying, other)      # one question: no vote
 
 
 def test_until_the_bank_is_ready_search_goes_on_without_it(model):
