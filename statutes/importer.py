@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -41,8 +42,22 @@ LAW_FOLDERS = {"民法商法", "社会法", "行政法", "刑法", "宪法相关
                "诉讼与非诉讼程序法", "民法典"}
 # Documents that carry no articles: guiding cases and the odd guide.
 NO_ARTICLES_EXPECTED = {"case", "other"}
-# Repealed documents the corpus text does not mark (upstream metadata: expired = 1).
-KNOWN_REPEALED = {"信访条例"}
+# Repealed documents the corpus text does not mark (upstream metadata: expired = 1), and the
+# labour-dispute interpretations that 法释〔2020〕16号 abolished when 解释（一） replaced them.
+KNOWN_REPEALED = {
+    "信访条例",
+    "最高人民法院关于审理劳动争议案件适用法律若干问题的解释",
+    "最高人民法院关于审理劳动争议案件适用法律若干问题的解释（二）",
+    "最高人民法院关于审理劳动争议案件适用法律若干问题的解释（三）",
+    "最高人民法院关于审理劳动争议案件适用法律若干问题的解释（四）",
+}
+# A national document in force that says 《…》同时废止 repeals that document (噪声污染防治法
+# 第九十条: 《中华人民共和国环境噪声污染防治法》同时废止), though the latter's own file does not say so.
+NATIONAL_LEVELS = ("law", "administrative_regulation", "judicial_interpretation",
+                   "departmental_rule")
+REPEALS_WORDS = "同时废止"
+_CLAUSE_RE = re.compile(r"[。；\n]")
+_TITLE_RE = re.compile(r"《([^《》]{2,100})》")
 # Laws abolished when the Civil Code took effect (民法典 第一千二百六十条); the judicial
 # interpretations written for them were abolished with them (法释〔2020〕16号).
 ABOLISHED_BY_CIVIL_CODE = ("婚姻法", "继承法", "民法通则", "收养法", "担保法", "合同法", "物权法",
@@ -64,6 +79,7 @@ class ImportReport:
     articles: int = 0        # article rows in the database afterwards
     indexed: int = 0         # articles (re)indexed for search
     changed_law_ids: list[int] = field(default_factory=list)
+    repealed_by_text: int = 0  # versions found repealed by another document's text
     seconds: float = 0.0
     index_seconds: float = 0.0
 
@@ -71,7 +87,9 @@ class ImportReport:
         return (f"files read {self.files}, imported {self.imported}, "
                 f"unchanged {self.unchanged}, skipped {len(self.skipped)}; "
                 f"laws {self.laws}, articles {self.articles}, indexed for search "
-                f"{self.indexed}; {self.seconds:.1f} s")
+                f"{self.indexed}; {self.seconds:.1f} s"
+                + (f"; {self.repealed_by_text} repealed by a later document's text"
+                   if self.repealed_by_text else ""))
 
 
 @dataclass
@@ -148,6 +166,7 @@ def import_corpus(root: str | Path, progress: Callable[[int], None] | None = Non
         report.imported += len(batch)
     if touched:
         recompute_statuses(touched)
+        report.repealed_by_text = repeal_by_text()
     report.changed_law_ids = changed
     if index:
         index_changed(report)
@@ -292,6 +311,48 @@ def _insert_nodes(conn, batch: list[_Pending], law_ids: list[int]) -> list[list[
         for (li, ni), node_id in zip(keys, new_ids):
             node_ids[li][ni] = node_id
         depth += 1
+
+
+def repealed_titles(text: str) -> list[str]:
+    """The titles an article repeals: those named in a clause before 同时废止."""
+    names = []
+    for clause in _CLAUSE_RE.split(text):
+        if REPEALS_WORDS in clause:
+            names += _TITLE_RE.findall(clause.split(REPEALS_WORDS)[0])
+    return names
+
+
+def repeal_by_text() -> int:
+    """Mark repealed every national document that a national document in force repeals in its
+    own text (《…》同时废止): one of another title (the short form without 中华人民共和国 too),
+    no newer than the repealing document. Returns how many versions it marked."""
+    with db.engine.begin() as conn:
+        rows = conn.execute(
+            select(laws_t.c.title, laws_t.c.version_date, articles_t.c.text)
+            .join(articles_t, articles_t.c.law_id == laws_t.c.id)
+            .where(laws_t.c.status == "in_force", laws_t.c.level.in_(NATIONAL_LEVELS),
+                   laws_t.c.version_date.is_not(None),
+                   articles_t.c.text.contains(REPEALS_WORDS))).all()
+        repealed_on: dict[str, object] = {}     # title -> the latest repealing version's date
+        for row in rows:
+            for name in repealed_titles(row.text):
+                for title in (name, f"中华人民共和国{name}"):
+                    if title != row.title:
+                        repealed_on[title] = max(repealed_on.get(title, row.version_date),
+                                                 row.version_date)
+        if not repealed_on:
+            return 0
+        titles = list(repealed_on)
+        ids = [row.id for start in range(0, len(titles), 500)
+               for row in conn.execute(
+                   select(laws_t.c.id, laws_t.c.title, laws_t.c.version_date)
+                   .where(laws_t.c.title.in_(titles[start:start + 500]),
+                          laws_t.c.status != "repealed",
+                          laws_t.c.level.in_(NATIONAL_LEVELS)))
+               if row.version_date is not None and row.version_date <= repealed_on[row.title]]
+        if ids:
+            conn.execute(update(laws_t).where(laws_t.c.id.in_(ids)).values(status="repealed"))
+        return len(ids)
 
 
 def recompute_statuses(titles: Iterable[str]) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.extensions import db
-from statutes.importer import classify, import_corpus
+from statutes.importer import classify, import_corpus, repealed_titles
 from statutes.models import Article, Law, StatuteNode
 from statutes.parser import chinese_number, parse_law
 
@@ -269,6 +269,44 @@ def test_versions_of_one_law_newer_in_force_older_superseded(ctx, tmp_path):
     import_corpus(tmp_path)
     assert law_by_path("社会法/测试法(2020-01-01).md").status == "in_force"
     assert law_by_path("社会法/测试法(2024-05-01).md").status == "in_force"
+
+
+def test_repealed_titles_are_those_named_before_tongshi_feizhi():
+    assert repealed_titles("本法自2022年6月5日起施行。《中华人民共和国环境噪声污染防治法》同时废止。") == [
+        "中华人民共和国环境噪声污染防治法"]
+    assert repealed_titles("本条例自2021年3月1日起施行。1994年发布的《甲条例》、2001年发布的《乙办法》"
+                           "同时废止；依照《丙法》制定。") == ["甲条例", "乙办法"]
+    assert repealed_titles("依照《中华人民共和国立法法》的规定，制定本条例。") == []
+
+
+def test_a_document_repealed_by_a_later_documents_text_is_marked_repealed(ctx, tmp_path):
+    """噪声污染防治法 第九十条 repeals 环境噪声污染防治法, whose own file does not say so; a text
+    naming a newer document (the 2012 rules naming the 2019 ones) repeals nothing; the
+    labour-dispute interpretations 解释（一） replaced are known to be repealed."""
+    def law(title, body):
+        return (f"# {title}\n\n2020年1月1日 通过\n\n<!-- INFO END -->\n\n第一条 {body}\n")
+    write(tmp_path, "行政法/环境噪声污染防治法(2018-12-29).md",
+          law("中华人民共和国环境噪声污染防治法", "为防治环境噪声污染，制定本法。"))
+    write(tmp_path, "行政法/噪声污染防治法(2021-12-24).md",
+          law("中华人民共和国噪声污染防治法",
+              "本法自2022年6月5日起施行。《中华人民共和国环境噪声污染防治法》同时废止。"))
+    write(tmp_path, "司法解释/检察规则(2019-12-02).md", law("人民检察院刑事诉讼规则", "本规则施行。"))
+    write(tmp_path, "司法解释/检察规则试行(2012-11-22).md",
+          law("人民检察院刑事诉讼规则（试行）", "本规则施行，《人民检察院刑事诉讼规则》同时废止。"))
+    write(tmp_path, "司法解释/劳动争议解释（四）(2013-01-18).md",
+          law("最高人民法院关于审理劳动争议案件适用法律若干问题的解释（四）", "为正确审理劳动争议案件，制定本解释。"))
+    report = import_corpus(tmp_path)
+    assert report.repealed_by_text == 1
+    assert report.summary().endswith("; 1 repealed by a later document's text")
+    assert law_by_path("行政法/环境噪声污染防治法(2018-12-29).md").status == "repealed"
+    assert law_by_path("行政法/噪声污染防治法(2021-12-24).md").status == "in_force"
+    assert law_by_path("司法解释/检察规则(2019-12-02).md").status == "in_force"
+    assert law_by_path("司法解释/劳动争议解释（四）(2013-01-18).md").status == "repealed"
+    # Re-importing the repealed document's changed file leaves it repealed.
+    write(tmp_path, "行政法/环境噪声污染防治法(2018-12-29).md",
+          law("中华人民共和国环境噪声污染防治法", "为防治环境噪声污染，保护和改善生活环境，制定本法。"))
+    assert import_corpus(tmp_path).imported == 1
+    assert law_by_path("行政法/环境噪声污染防治法(2018-12-29).md").status == "repealed"
 
 
 def test_cli_imports_reports_skips_and_prints_a_summary(app, tmp_path):
