@@ -2,8 +2,8 @@
 
 Imports the corpus into a database (a fresh SQLite file by default; an existing database is
 re-used, since importing again skips unchanged files) and gives the core laws' articles their
-meaning vectors (minutes the first time, then from the cache), then asks thirteen sets of
-questions: the relevance set of tests/test_statute_search.py and the twelve sets of
+meaning vectors (minutes the first time, then from the cache), then asks fourteen sets of
+questions: the relevance set of tests/test_statute_search.py and the thirteen sets of
 benchmarks/statute_questions.py. For each set it prints recall@5 (the governing article among the
 first five) and MRR@10, for Concord's search, for the same search without the common questions
 (statutes/question_bank.py), by words only (semantic search off), and for a baseline of jieba
@@ -113,7 +113,8 @@ def main() -> None:
             "independent_c": (statute_questions.INDEPENDENT_C, by_title_fragment),
             "independent_d": (statute_questions.INDEPENDENT_D, by_title_fragment),
             "independent_e": (statute_questions.INDEPENDENT_E, by_title_fragment),
-            "independent_f": (statute_questions.INDEPENDENT_F, by_title_fragment)}
+            "independent_f": (statute_questions.INDEPENDENT_F, by_title_fragment),
+            "independent_g": (statute_questions.INDEPENDENT_G, by_title_fragment)}
     with corpus_database(args.database_url):
         report = import_corpus(args.corpus)
         embed_core_laws()
