@@ -411,7 +411,7 @@ def nearest(question: str | Pending | None, limit: int = NEAREST) -> dict[int, f
 # Articles are written in the law's words and questions in the party's: the two are far apart
 # even in meaning (e5 puts 狗把我咬了 nearer to articles about dogs in general than to 第一千二百
 # 四十五条). Two questions about the same dispute, however worded, are near. The bank of common
-# questions (statutes.question_bank) says which articles govern each of nearly two thousand
+# questions (statutes.question_bank) says which articles govern each of nearly three thousand
 # everyday disputes; a question near one of them (question-to-question similarity of e5, about
 # 0.90 for unrelated questions, 0.94 to 0.96 for one dispute told two ways) brings that
 # question's articles into the candidates, with a weight from 0 at BANK_FLOOR to 1 at BANK_TOP.
