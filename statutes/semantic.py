@@ -426,8 +426,8 @@ BANK_TOP = 0.96
 BANK_LEVELS = ("law", "administrative_regulation", "judicial_interpretation",
                "departmental_rule")
 
-# digest of the bank's questions -> (questions, answers, matrix of unit rows)
-_BANKS: dict[str, tuple[list[str], list[dict], object]] = {}
+# digest of the bank's questions -> their matrix of unit rows (the answers are read afresh)
+_BANKS: dict[str, object] = {}
 # engine url -> (laws' signature, checked at, {(title fragment, labels): article ids}),
 # re-read as _MATRICES are: an import in another process changes the articles' ids.
 _ANSWERS: dict[str, tuple[tuple, float, dict[tuple, list[int]]]] = {}
@@ -445,12 +445,13 @@ def _bank(encoder, cache_path: str | None, wait: bool = True):
     for the whole bank, the first time): without `wait`, this returns None and has them made
     in the background meanwhile (search goes on without the bank until they are)."""
     entries = bank_entries()
-    key = hashlib.sha256("\n".join(q for q, _ in entries).encode()).hexdigest()
-    with _LOCK:
-        cached = _BANKS.get(key)
-    if cached is not None:              # the vectors are the questions'; answers may change
-        return cached[0], [answers for _, answers in entries], cached[2]
     questions = [q for q, _ in entries]
+    answers = [answer for _, answer in entries]
+    key = hashlib.sha256("\n".join(questions).encode()).hexdigest()
+    with _LOCK:
+        matrix = _BANKS.get(key)
+    if matrix is not None:
+        return questions, answers, matrix
     keys = {q: digest(f"query: {q}") for q in questions}
     with VectorCache(cache_path) as cache:
         known = cache.get(list(keys.values()))
@@ -466,12 +467,11 @@ def _bank(encoder, cache_path: str | None, wait: bool = True):
         with VectorCache(cache_path) as cache:
             cache.put(fresh)
         known.update(fresh)
-    bank = (questions, [answers for _, answers in entries],
-            _unit_rows([known[keys[q]] for q in questions]))
+    matrix = _unit_rows([known[keys[q]] for q in questions])
     with _LOCK:
         _BANKS.clear()
-        _BANKS[key] = bank
-    return bank
+        _BANKS[key] = matrix
+    return questions, answers, matrix
 
 
 _BANK_MAKER: threading.Thread | None = None
