@@ -209,7 +209,10 @@ class IntakeForm(FlaskForm):
         self.party_errors: list[str] = []
 
     def validate_source_ref(self, field):
-        if field.data and self.source.data and source_ref_taken(self.source.data, field.data):
+        # Only for a real channel: a forged one (a NUL, say) is the source field's own error,
+        # and PostgreSQL would refuse to even look it up.
+        if field.data and self.source.data in SOURCES and source_ref_taken(self.source.data,
+                                                                           field.data):
             raise ValidationError(_l("A case from this source already has this reference."))
 
     def validate(self, extra_validators=None) -> bool:

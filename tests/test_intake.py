@@ -302,6 +302,13 @@ def test_a_valid_form_with_garbage_in_places_never_gives_a_500(world, login_en, 
     assert case_count() == before + (response.status_code == 302)
 
 
+def test_a_forged_source_with_a_reference_is_refused_not_looked_up(world, login_en):
+    response = login_en(world.clerk).post("/cases/new", data=intake(world, **{
+        "source": "\x00", "source_ref": "NaN"}))
+    assert response.status_code == 200
+    assert "Not a valid choice." in page_text(response) and case_count() == 0
+
+
 def test_an_agent_needs_a_name(world, login_en):
     response = login_en(world.clerk).post("/cases/new", data=intake(world, **{
         "parties-1-agent_phone": "13900139000"}))
